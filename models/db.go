@@ -1,0 +1,207 @@
+package models
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	mysqldriver "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// DefaultURL is the zero-setup database: an embedded SQLite file.
+const DefaultURL = "sqlite:orderbell.db"
+
+// DB is orderbell's storage. Its methods take the caller's context first
+// and return errors that wrap one of the kinds in errors.go.
+type DB struct {
+	gorm *gorm.DB
+}
+
+// Open connects to the database named by rawURL ("sqlite:<path>",
+// "mysql://user:pass@host:port/db", or a go-sql-driver DSN) and brings the
+// schema up to date.
+func Open(ctx context.Context, rawURL string) (*DB, error) {
+	dialector, sqlite, err := dialectorFor(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	g, err := gorm.Open(dialector, &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		NowFunc:                now,
+		TranslateError:         true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	if sqlite {
+		// One connection serialises writers, so SQLite never answers
+		// "database is locked"; WAL keeps that one connection fast.
+		sqlDB.SetMaxOpenConns(1)
+	} else {
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(32)
+		sqlDB.SetConnMaxLifetime(time.Hour)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("reach database: %w", err)
+	}
+	db := &DB{gorm: g}
+	if err := db.migrate(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func dialectorFor(rawURL string) (d gorm.Dialector, isSQLite bool, err error) {
+	if rawURL == "" {
+		rawURL = DefaultURL
+	}
+	switch {
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		path := strings.TrimPrefix(rawURL, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return nil, false, errors.New("DATABASE_URL: sqlite: needs a file path")
+		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		dsn := path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+		return sqlite.Open(dsn), true, nil
+	case strings.HasPrefix(rawURL, "mysql://"):
+		cfg, err := mysqlConfigFromURL(rawURL)
+		if err != nil {
+			return nil, false, err
+		}
+		return mysql.Open(cfg.FormatDSN()), false, nil
+	default:
+		cfg, err := mysqldriver.ParseDSN(rawURL)
+		if err != nil {
+			return nil, false, fmt.Errorf("DATABASE_URL: want sqlite:<path>, mysql://user:pass@host:port/db or a MySQL DSN: %w", err)
+		}
+		normalizeMySQL(cfg)
+		return mysql.Open(cfg.FormatDSN()), false, nil
+	}
+}
+
+func mysqlConfigFromURL(rawURL string) (*mysqldriver.Config, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	cfg := mysqldriver.NewConfig()
+	cfg.Net = "tcp"
+	cfg.Addr = u.Host
+	if u.Port() == "" {
+		cfg.Addr = net.JoinHostPort(u.Hostname(), "3306")
+	}
+	cfg.User = u.User.Username()
+	cfg.Passwd, _ = u.User.Password()
+	cfg.DBName = strings.TrimPrefix(u.Path, "/")
+	if cfg.DBName == "" {
+		return nil, errors.New("DATABASE_URL: mysql:// needs a database name")
+	}
+	params := map[string]string{}
+	for k, v := range u.Query() {
+		params[k] = v[len(v)-1]
+	}
+	if len(params) > 0 {
+		// Let the driver interpret the query exactly as it would in a DSN.
+		withParams, err := mysqldriver.ParseDSN("/?" + u.RawQuery)
+		if err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		withParams.User, withParams.Passwd, withParams.Net, withParams.Addr, withParams.DBName = cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName
+		cfg = withParams
+	}
+	normalizeMySQL(cfg)
+	return cfg, nil
+}
+
+// normalizeMySQL sets what orderbell relies on whatever the URL says: times
+// as time.Time in UTC, full UTF-8 for Korean text and bounded timeouts so a
+// database outage is answered with 503 rather than a hung request.
+func normalizeMySQL(cfg *mysqldriver.Config) {
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	if _, ok := cfg.Params["charset"]; !ok {
+		cfg.Params["charset"] = "utf8mb4"
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = 30 * time.Second
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 30 * time.Second
+	}
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	err := db.gorm.WithContext(ctx).AutoMigrate(
+		&Client{}, &Owner{}, &Store{}, &Menu{}, &Order{}, &OrderItem{}, &Notification{},
+	)
+	if err != nil {
+		return fmt.Errorf("migrate schema: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	sqlDB, err := db.gorm.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close releases the connections.
+func (db *DB) Close() error {
+	sqlDB, err := db.gorm.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// dbErr classifies an error from gorm: a lost or refused connection becomes
+// ErrUnavailable; anything else is returned as it is.
+func dbErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var modelErr *Error
+	if errors.As(err, &modelErr) {
+		return err
+	}
+	var netErr net.Error
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysqldriver.ErrInvalidConn) ||
+		errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return err
+}

@@ -1,0 +1,121 @@
+package router
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/orderbell/orderbell/auth"
+	"github.com/orderbell/orderbell/models"
+)
+
+func (s *Server) registerAuthRoutes(r gin.IRoutes) {
+	r.POST("/signup", s.signup)
+	r.POST("/login", s.login)
+	r.POST("/logout", s.logout)
+}
+
+type accountResponse struct {
+	ID   int64       `json:"id"`
+	Role models.Role `json:"role"`
+}
+
+// credentials reads role, email and password, common to signup and login.
+func credentials(body fields) (models.Role, string, string, error) {
+	roleText, err := body.str("role")
+	if err != nil {
+		return "", "", "", err
+	}
+	role, err := models.ParseRole(roleText)
+	if err != nil {
+		return "", "", "", err
+	}
+	email, err := body.str("email")
+	if err != nil {
+		return "", "", "", err
+	}
+	password, err := body.str("password")
+	if err != nil {
+		return "", "", "", err
+	}
+	return role, email, password, nil
+}
+
+func (s *Server) signup(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	role, email, password, err := credentials(body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	nickname, err := body.str("nickname")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.db.CreateAccount(c, models.SignupInput{Role: role, Email: email, Password: password, Nickname: nickname})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, accountResponse{ID: p.ID, Role: p.Role})
+}
+
+func (s *Server) login(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	role, email, password, err := credentials(body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.db.Authenticate(c, role, email, password)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.setLoginCookie(c, p); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, accountResponse{ID: p.ID, Role: p.Role})
+}
+
+func (s *Server) setLoginCookie(c *gin.Context, p models.Principal) error {
+	token, expires, err := s.tokens.Issue(p, time.Now())
+	if err != nil {
+		return err
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name:     auth.CookieName,
+		Value:    token,
+		Path:     "/",
+		Expires:  expires,
+		MaxAge:   int(time.Until(expires).Seconds()),
+		HttpOnly: true,
+		Secure:   s.cfg.CookieSecure,
+		SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+func (s *Server) logout(c *gin.Context) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name:     auth.CookieName,
+		Value:    "",
+		Path:     "/",
+		MaxAge:   -1,
+		HttpOnly: true,
+		Secure:   s.cfg.CookieSecure,
+		SameSite: http.SameSiteLaxMode,
+	})
+	c.Status(http.StatusNoContent)
+}

@@ -1,0 +1,113 @@
+package router
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/orderbell/orderbell/models"
+	"github.com/orderbell/orderbell/socket"
+)
+
+func (s *Server) registerOrderRoutes(r gin.IRoutes) {
+	r.POST("/order", s.requireLogin, s.placeOrder)
+	r.PATCH("/order-receive/:order_id", s.requireLogin, s.acceptOrder)
+	r.GET("/orders", s.requireLogin, s.listOrders)
+}
+
+type orderItemResponse struct {
+	MenuID int64  `json:"menu_id"`
+	Name   string `json:"name"`
+	Price  int64  `json:"price"`
+	Count  int    `json:"count"`
+}
+
+type orderResponse struct {
+	OrderID    int64               `json:"order_id"`
+	ClientID   int64               `json:"client_id"`
+	OwnerID    int64               `json:"owner_id"`
+	StoreID    int64               `json:"store_id"`
+	Status     int                 `json:"status"`
+	TotalPrice int64               `json:"total_price"`
+	CreatedAt  string              `json:"created_at"`
+	UpdatedAt  string              `json:"updated_at"`
+	Items      []orderItemResponse `json:"items"`
+}
+
+func (s *Server) placeOrder(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	storeID, err := body.int("store_id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items, err := body.list("items")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	lines := make([]models.OrderLine, len(items))
+	for i, item := range items {
+		if lines[i].MenuID, err = item.int("menu_id"); err != nil {
+			s.fail(c, badRequest("items[%d]: %v", i, err))
+			return
+		}
+		if lines[i].Count, err = item.int("count"); err != nil {
+			s.fail(c, badRequest("items[%d]: %v", i, err))
+			return
+		}
+	}
+	order, alert, err := s.db.PlaceOrder(c, principal(c), storeID, lines)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.notifier.Notify(alert)
+	c.JSON(http.StatusCreated, gin.H{
+		"order_id":    order.ID,
+		"owner_id":    order.OwnerID,
+		"store_id":    order.StoreID,
+		"status":      order.Status,
+		"total_price": order.TotalPrice,
+	})
+}
+
+func (s *Server) acceptOrder(c *gin.Context) {
+	orderID, err := pathID(c, "order_id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	order, alert, err := s.db.AcceptOrder(c, principal(c), orderID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.notifier.Notify(alert)
+	c.JSON(http.StatusOK, gin.H{"order_id": order.ID, "client_id": order.ClientID, "status": order.Status})
+}
+
+func (s *Server) listOrders(c *gin.Context) {
+	orders, err := s.db.ListOrders(c, principal(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]orderResponse, len(orders))
+	for i, o := range orders {
+		out[i] = orderResponse{
+			OrderID: o.ID, ClientID: o.ClientID, OwnerID: o.OwnerID, StoreID: o.StoreID,
+			Status: o.Status, TotalPrice: o.TotalPrice,
+			CreatedAt: socket.FormatTime(o.CreatedAt), UpdatedAt: socket.FormatTime(o.UpdatedAt),
+			Items: make([]orderItemResponse, len(o.Items)),
+		}
+		for j, it := range o.Items {
+			out[i].Items[j] = orderItemResponse{MenuID: it.MenuID, Name: it.Name, Price: it.Price, Count: it.Count}
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,188 @@
+// Package router is orderbell's HTTP side: the REST API, the pages, and
+// the mount point of the Socket.IO server. Handlers are methods on one
+// Server that holds its dependencies; each feature registers its routes in
+// its own file.
+package router
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-contrib/cors"
+	"github.com/gin-gonic/gin"
+
+	"github.com/orderbell/orderbell/auth"
+	"github.com/orderbell/orderbell/models"
+	"github.com/orderbell/orderbell/socket"
+)
+
+// Config is what the HTTP side needs from orderbell's configuration.
+type Config struct {
+	// CookieSecure marks the login cookie Secure (HTTPS only).
+	CookieSecure bool
+	// AllowedOrigins are foreign origins allowed to call with credentials.
+	AllowedOrigins []string
+	// MaxBodyBytes bounds a request body; default 1 MiB.
+	MaxBodyBytes int64
+}
+
+// Server serves orderbell over HTTP.
+type Server struct {
+	cfg      Config
+	db       *models.DB
+	tokens   *auth.Tokens
+	notifier socket.Notifier
+	sockets  http.Handler
+	static   fs.FS
+	log      *slog.Logger
+	engine   *gin.Engine
+}
+
+// Deps are the services the HTTP side uses.
+type Deps struct {
+	DB       *models.DB
+	Tokens   *auth.Tokens
+	Notifier socket.Notifier
+	// Sockets serves /socket.io/ (Engine.IO); nil serves none.
+	Sockets http.Handler
+	// Static holds the files under /static/, and socket.io.js.
+	Static fs.FS
+	Log    *slog.Logger
+}
+
+// New builds the router.
+func New(cfg Config, deps Deps) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if deps.Notifier == nil {
+		deps.Notifier = socket.Nop{}
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{
+		cfg: cfg, db: deps.DB, tokens: deps.Tokens, notifier: deps.Notifier,
+		sockets: deps.Sockets, static: deps.Static, log: deps.Log,
+		engine: gin.New(),
+	}
+	s.engine.Use(gin.Recovery(), s.logRequests, s.checkOrigin)
+	s.registerSocketRoutes()
+
+	api := s.engine.Group("/")
+	if len(cfg.AllowedOrigins) > 0 {
+		api.Use(cors.New(cors.Config{
+			AllowOrigins:     cfg.AllowedOrigins,
+			AllowMethods:     []string{"GET", "POST", "PATCH", "PUT", "DELETE"},
+			AllowHeaders:     []string{"Content-Type", "Authorization"},
+			AllowCredentials: true,
+			MaxAge:           time.Hour,
+		}))
+	}
+	api.Use(s.limitBody)
+	s.registerAuthRoutes(api)
+	s.registerStoreRoutes(api)
+	s.registerOrderRoutes(api)
+	s.registerNotificationRoutes(api)
+	s.engine.NoRoute(func(c *gin.Context) {
+		c.JSON(http.StatusNotFound, gin.H{"message": "no such page: " + c.Request.URL.Path})
+	})
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+func (s *Server) logRequests(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	s.log.Debug("request", "method", c.Request.Method, "path", c.Request.URL.Path,
+		"status", c.Writer.Status(), "duration", time.Since(start))
+}
+
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.ContentLength > s.cfg.MaxBodyBytes {
+		s.fail(c, errTooLarge)
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+	c.Next()
+}
+
+// checkOrigin refuses cross-site use of the login cookie: a request that
+// changes state, or opens a socket, from a page of another origin that is
+// not allowed. Clients that send no Origin (not browsers) pass.
+func (s *Server) checkOrigin(c *gin.Context) {
+	origin := c.GetHeader("Origin")
+	if origin == "" || s.originAllowed(origin, c.Request.Host) {
+		c.Next()
+		return
+	}
+	isSocket := strings.HasPrefix(c.Request.URL.Path, "/socket.io/")
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		if !isSocket {
+			c.Next()
+			return
+		}
+	}
+	c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"message": "requests from origin " + origin + " are not allowed"})
+}
+
+func (s *Server) originAllowed(origin, host string) bool {
+	if slices.ContainsFunc(s.cfg.AllowedOrigins, func(o string) bool { return strings.EqualFold(o, origin) }) {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, host)
+}
+
+// registerSocketRoutes mounts Engine.IO at /socket.io/ and serves the v4
+// browser client there, as the Node server does.
+func (s *Server) registerSocketRoutes() {
+	s.engine.Any("/socket.io/*path", func(c *gin.Context) {
+		switch c.Param("path") {
+		case "/socket.io.js", "/socket.io.min.js", "/socket.io.min.js.map", "/socket.io.js.map":
+			if s.static != nil {
+				c.Header("Cache-Control", "public, max-age=3600")
+				c.FileFromFS(strings.TrimPrefix(c.Param("path"), "/"), http.FS(s.static))
+				return
+			}
+		}
+		if s.sockets == nil {
+			c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"message": "sockets are not served here"})
+			return
+		}
+		s.sockets.ServeHTTP(c.Writer, c.Request)
+	})
+}
+
+// principal is the logged-in account of the request.
+func principal(c *gin.Context) models.Principal {
+	return c.MustGet(principalKey).(models.Principal)
+}
+
+const principalKey = "orderbell.principal"
+
+// requireLogin lets through requests with a valid accessToken, from the
+// cookie or an Authorization: Bearer header.
+func (s *Server) requireLogin(c *gin.Context) {
+	token, _ := c.Cookie(auth.CookieName)
+	if h := c.GetHeader("Authorization"); token == "" && strings.HasPrefix(h, "Bearer ") {
+		token = strings.TrimPrefix(h, "Bearer ")
+	}
+	if token == "" {
+		s.fail(c, &models.Error{Kind: models.ErrUnauthorized, Message: "log in first"})
+		return
+	}
+	p, _, err := s.tokens.Parse(token)
+	if err != nil {
+		s.fail(c, &models.Error{Kind: models.ErrUnauthorized, Message: "your login is invalid or expired; log in again"})
+		return
+	}
+	c.Set(principalKey, p)
+	c.Next()
+}

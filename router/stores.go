@@ -1,0 +1,113 @@
+package router
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+func (s *Server) registerStoreRoutes(r gin.IRoutes) {
+	r.GET("/stores", s.listStores)
+	r.GET("/stores/:store_id", s.getStore)
+	r.POST("/stores", s.requireLogin, s.createStore)
+	r.POST("/stores/:store_id/menus", s.requireLogin, s.createMenu)
+}
+
+type storeResponse struct {
+	StoreID int64  `json:"store_id"`
+	Name    string `json:"name"`
+	OwnerID int64  `json:"owner_id"`
+}
+
+type menuResponse struct {
+	MenuID int64  `json:"menu_id"`
+	Name   string `json:"name"`
+	Price  int64  `json:"price"`
+}
+
+type storeWithMenusResponse struct {
+	storeResponse
+	Menus []menuResponse `json:"menus"`
+}
+
+func (s *Server) listStores(c *gin.Context) {
+	stores, err := s.db.ListStores(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]storeResponse, len(stores))
+	for i, st := range stores {
+		out[i] = storeResponse{StoreID: st.ID, Name: st.Name, OwnerID: st.OwnerID}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getStore(c *gin.Context) {
+	id, err := pathID(c, "store_id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.db.GetStore(c, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := storeWithMenusResponse{
+		storeResponse: storeResponse{StoreID: st.ID, Name: st.Name, OwnerID: st.OwnerID},
+		Menus:         make([]menuResponse, len(st.Menus)),
+	}
+	for i, m := range st.Menus {
+		out.Menus[i] = menuResponse{MenuID: m.ID, Name: m.Name, Price: m.Price}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) createStore(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	name, err := body.str("name")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.db.CreateStore(c, principal(c), name)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"store_id": st.ID})
+}
+
+func (s *Server) createMenu(c *gin.Context) {
+	storeID, err := pathID(c, "store_id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	body, err := readBody(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	name, err := body.str("name")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	price, err := body.int("price")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	m, err := s.db.CreateMenu(c, principal(c), storeID, name, price)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"menu_id": m.ID})
+}

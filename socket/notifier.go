@@ -1,0 +1,51 @@
+// Package socket is orderbell's Socket.IO server: the handshake that turns
+// an accessToken into a principal, the one room per account the server
+// puts every socket in, the replay of missed alerts, and the Notifier that
+// router/ calls after a commit.
+package socket
+
+import (
+	"time"
+
+	"github.com/orderbell/orderbell/models"
+)
+
+// Notifier delivers a committed alert to every connected device of its
+// recipient. router/ calls it after the transaction that stored the alert.
+type Notifier interface {
+	Notify(n models.Notification)
+}
+
+// Nop is a Notifier that delivers nothing, for tests of the HTTP API alone.
+type Nop struct{}
+
+func (Nop) Notify(models.Notification) {}
+
+// Alert is the payload of SUBMIT_ORDER and APPROVAL_ORDER. Keys may be
+// added, never removed: the browser client reads them by name.
+type Alert struct {
+	Message        string `json:"message"`
+	NotificationID int64  `json:"notification_id"`
+	OrderID        int64  `json:"order_id"`
+	StoreID        int64  `json:"store_id"`
+	TotalPrice     int64  `json:"total_price"`
+	CreatedAt      string `json:"created_at"`
+}
+
+// jsTime is JavaScript's Date.prototype.toISOString format.
+const jsTime = "2006-01-02T15:04:05.000Z07:00"
+
+// AlertFor builds the payload for a stored alert.
+func AlertFor(n models.Notification) Alert {
+	return Alert{
+		Message:        n.Message(),
+		NotificationID: n.ID,
+		OrderID:        n.OrderID,
+		StoreID:        n.StoreID,
+		TotalPrice:     n.TotalPrice,
+		CreatedAt:      n.CreatedAt.UTC().Format(jsTime),
+	}
+}
+
+// FormatTime formats t as the browser's Date.toISOString would.
+func FormatTime(t time.Time) string { return t.UTC().Format(jsTime) }

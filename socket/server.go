@@ -1,0 +1,321 @@
+package socket
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	socketio "github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/orderbell/orderbell/auth"
+	"github.com/orderbell/orderbell/models"
+)
+
+// Config is what the socket server needs from orderbell's configuration.
+type Config struct {
+	// AllowedOrigins are the foreign origins whose pages may connect with
+	// credentials. Same-origin pages need no entry.
+	AllowedOrigins []string
+	// MaxMessageBytes bounds one incoming message; default 1 MB.
+	MaxMessageBytes int64
+	// ConnectTimeout closes a connection that has not joined a namespace,
+	// such as one refused as unauthorized; default 10 s.
+	ConnectTimeout time.Duration
+}
+
+// Server is the Socket.IO server. It implements Notifier.
+type Server struct {
+	io      *socketio.Server
+	handler http.Handler
+	tokens  *auth.Tokens
+	db      *models.DB
+	log     *slog.Logger
+
+	// gates serialise, per account, a reconnecting socket's replay with
+	// live deliveries to that account, so replayed alerts come first and
+	// none arrives twice.
+	gates [256]sync.Mutex
+	seed  maphash.Seed
+
+	mu sync.Mutex
+	// replayed holds, per room, the sockets that were replayed alerts and
+	// which ones: a live emit of the same alert skips those sockets.
+	replayed map[string]map[socketio.SocketId]map[int64]struct{}
+}
+
+// session is what a socket's handshake established.
+type session struct {
+	principal models.Principal
+	expires   time.Time
+	lastSeen  int64
+	replay    bool
+}
+
+// NewServer builds the Socket.IO server; serve it with Handler.
+func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger) *Server {
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 1_000_000
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	opts := socketio.DefaultServerOptions()
+	opts.SetServeClient(false)
+	opts.SetAllowEIO3(true)
+	opts.SetMaxHttpBufferSize(cfg.MaxMessageBytes)
+	opts.SetConnectTimeout(cfg.ConnectTimeout)
+	if len(cfg.AllowedOrigins) > 0 {
+		opts.SetCors(&types.Cors{Origin: cfg.AllowedOrigins, Credentials: true})
+	}
+
+	s := &Server{
+		tokens:   tokens,
+		db:       db,
+		log:      log,
+		seed:     maphash.MakeSeed(),
+		replayed: map[string]map[socketio.SocketId]map[int64]struct{}{},
+	}
+	s.io = socketio.NewServer(nil, opts)
+	s.io.Use(s.authenticate)
+	_ = s.io.On("connection", func(args ...any) { s.onConnection(args[0].(*socketio.Socket)) })
+	s.handler = s.io.ServeHandler(opts)
+	return s
+}
+
+// Handler serves the Engine.IO endpoint (mount it at /socket.io/).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close disconnects every socket so its client reconnects elsewhere.
+func (s *Server) Close() {
+	done := make(chan struct{})
+	s.io.Close(func(error) { close(done) })
+	<-done
+}
+
+// authenticate is the handshake middleware: the token comes from
+// auth.token or, for browsers, the accessToken cookie.
+func (s *Server) authenticate(sock *socketio.Socket, next func(*socketio.ExtendedError)) {
+	sess, err := s.handshake(sock)
+	if err != nil {
+		s.log.Debug("socket handshake refused", "reason", err.Error(), "address", sock.Handshake().Address)
+		next(socketio.NewExtendedError(refusal(err), nil))
+		return
+	}
+	sock.SetData(sess)
+	next(nil)
+}
+
+// errBadLastSeen refuses a handshake whose last_notification_id is not a
+// whole number; every other refusal reads "unauthorized".
+var errBadLastSeen = errors.New("invalid last_notification_id")
+
+func refusal(err error) string {
+	if errors.Is(err, errBadLastSeen) {
+		return errBadLastSeen.Error()
+	}
+	return "unauthorized"
+}
+
+func (s *Server) handshake(sock *socketio.Socket) (*session, error) {
+	hs := sock.Handshake()
+	var token string
+	if raw, ok := hs.Auth["token"]; ok {
+		t, isString := raw.(string)
+		if !isString {
+			return nil, errors.New("auth.token is not a string")
+		}
+		token = t
+	} else if c, err := sock.Request().Request().Cookie(auth.CookieName); err == nil {
+		token = c.Value
+	}
+	if token == "" {
+		return nil, errors.New("no token")
+	}
+	p, expires, err := s.tokens.Parse(token)
+	if err != nil {
+		return nil, err
+	}
+	sess := &session{principal: p, expires: expires}
+	if raw, ok := hs.Auth["last_notification_id"]; ok && raw != nil {
+		id, ok := wholeNumber(raw)
+		if !ok {
+			return nil, errBadLastSeen
+		}
+		sess.lastSeen, sess.replay = id, true
+	}
+	return sess, nil
+}
+
+// wholeNumber reads a non-negative integer sent as a JSON number or a
+// decimal string (localStorage hands pages strings).
+func wholeNumber(v any) (int64, bool) {
+	switch n := v.(type) {
+	case float64:
+		if n < 0 || n != math.Trunc(n) || n > 1<<53 {
+			return 0, false
+		}
+		return int64(n), true
+	case string:
+		id, err := strconv.ParseInt(n, 10, 64)
+		return id, err == nil && id >= 0
+	}
+	return 0, false
+}
+
+func (s *Server) onConnection(sock *socketio.Socket) {
+	sess := sock.Data().(*session)
+	room := sess.principal.Room()
+
+	expiry := time.AfterFunc(time.Until(sess.expires), func() {
+		s.log.Debug("socket token expired", "room", room)
+		sock.Disconnect(true)
+	})
+	_ = sock.On("disconnect", func(...any) {
+		expiry.Stop()
+		s.forgetReplayed(room, sock.Id())
+	})
+	_ = sock.On(models.EventSubmitOrder, func(args ...any) { s.onLegacyEmit(sess.principal, models.EventSubmitOrder, args) })
+	_ = sock.On(models.EventApprovalOrder, func(args ...any) { s.onLegacyEmit(sess.principal, models.EventApprovalOrder, args) })
+
+	gate := s.gate(room)
+	gate.Lock()
+	defer gate.Unlock()
+	if sess.replay {
+		s.replay(sock, sess)
+	}
+	sock.Join(socketio.Room(room))
+}
+
+// replay emits, in order, the alerts the device missed. The caller holds
+// the account's gate, so no live alert for it is emitted meanwhile.
+func (s *Server) replay(sock *socketio.Socket, sess *session) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	missed, err := s.db.Missed(ctx, sess.principal, sess.lastSeen)
+	if err != nil {
+		s.log.Warn("replay missed alerts", "room", sess.principal.Room(), "err", err)
+		return
+	}
+	if len(missed) == 0 {
+		return
+	}
+	ids := make(map[int64]struct{}, len(missed))
+	for _, n := range missed {
+		_ = sock.Emit(n.Event, AlertFor(n))
+		ids[n.ID] = struct{}{}
+	}
+	room := sess.principal.Room()
+	s.mu.Lock()
+	if s.replayed[room] == nil {
+		s.replayed[room] = map[socketio.SocketId]map[int64]struct{}{}
+	}
+	s.replayed[room][sock.Id()] = ids
+	s.mu.Unlock()
+}
+
+func (s *Server) forgetReplayed(room string, id socketio.SocketId) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sockets := s.replayed[room]; sockets != nil {
+		delete(sockets, id)
+		if len(sockets) == 0 {
+			delete(s.replayed, room)
+		}
+	}
+}
+
+func (s *Server) gate(room string) *sync.Mutex {
+	return &s.gates[maphash.String(s.seed, room)%uint64(len(s.gates))]
+}
+
+// Notify emits a committed alert to every socket in its recipient's room,
+// except sockets that already got it by replay.
+func (s *Server) Notify(n models.Notification) {
+	room := n.Recipient().Room()
+	gate := s.gate(room)
+	gate.Lock()
+	defer gate.Unlock()
+
+	var skip []socketio.Room
+	s.mu.Lock()
+	for id, ids := range s.replayed[room] {
+		if _, ok := ids[n.ID]; ok {
+			skip = append(skip, socketio.Room(id))
+		}
+	}
+	s.mu.Unlock()
+	op := s.io.To(socketio.Room(room))
+	if len(skip) > 0 {
+		op = op.Except(skip...)
+	}
+	_ = op.Emit(n.Event, AlertFor(n))
+}
+
+// LegacyAck answers the original browser code's own emits. orderbell has
+// already sent the alert after the commit, so the emit is never relayed.
+type LegacyAck struct {
+	OK      bool   `json:"ok"`
+	Message string `json:"message"`
+}
+
+// onLegacyEmit handles SUBMIT_ORDER {owner_id} from a customer and
+// APPROVAL_ORDER {client_id} from an owner, as the original pages sent
+// after their HTTP calls. Nothing is relayed: the server emitted the alert
+// when the order changed. The ack (if asked for) says whether the emit
+// named someone the sender really has an order with.
+func (s *Server) onLegacyEmit(sender models.Principal, event string, args []any) {
+	var ack socketio.Ack
+	if len(args) > 0 {
+		ack, _ = args[len(args)-1].(socketio.Ack)
+	}
+	if ack == nil {
+		return
+	}
+	ack([]any{s.checkLegacyEmit(sender, event, args)}, nil)
+}
+
+func (s *Server) checkLegacyEmit(sender models.Principal, event string, args []any) LegacyAck {
+	wantRole, key := models.RoleClient, "owner_id"
+	if event == models.EventApprovalOrder {
+		wantRole, key = models.RoleOwner, "client_id"
+	}
+	if sender.Role != wantRole {
+		return LegacyAck{Message: event + " is not sent by a " + string(sender.Role)}
+	}
+	var body map[string]any
+	if len(args) > 0 {
+		body, _ = args[0].(map[string]any)
+	}
+	other, ok := wholeNumber(body[key])
+	if !ok {
+		return LegacyAck{Message: key + " must be a whole number"}
+	}
+	clientID, ownerID := sender.ID, other
+	if sender.Role == models.RoleOwner {
+		clientID, ownerID = other, sender.ID
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	related, err := s.db.HaveOrderBetween(ctx, clientID, ownerID)
+	switch {
+	case err != nil:
+		return LegacyAck{Message: "could not check the order; the alert was sent when the order was saved"}
+	case !related:
+		return LegacyAck{Message: "you have no order with that " + string(otherRole(sender.Role))}
+	}
+	return LegacyAck{OK: true, Message: "the alert was sent when the order was saved"}
+}
+
+func otherRole(r models.Role) models.Role {
+	if r == models.RoleClient {
+		return models.RoleOwner
+	}
+	return models.RoleClient
+}
