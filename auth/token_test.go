@@ -1,0 +1,87 @@
+package auth
+
+import (
+	"encoding/base64"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/orderbell/orderbell/models"
+)
+
+var key = []byte("test-key-0123456789")
+
+func sign(t *testing.T, method jwt.SigningMethod, k any, claims jwt.MapClaims) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(method, claims).SignedString(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestIssueThenParse(t *testing.T) {
+	tokens := NewTokens(key, time.Hour)
+	for _, p := range []models.Principal{{Role: models.RoleClient, ID: 7}, {Role: models.RoleOwner, ID: 7}} {
+		at := time.Now()
+		token, expires, err := tokens.Issue(p, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := at.Add(time.Hour).Truncate(time.Second); !expires.Equal(want) {
+			t.Errorf("expires = %v, want %v", expires, want)
+		}
+		got, gotExp, err := tokens.Parse(token)
+		if err != nil || got != p || !gotExp.Equal(expires) {
+			t.Errorf("Parse(Issue(%v)) = %v, %v, %v", p, got, gotExp, err)
+		}
+	}
+}
+
+// A token as Node's jsonwebtoken makes it: sign({owner_id: 3}, key,
+// {expiresIn: '12h'}) gives exactly this header and claim set.
+func TestParseAcceptsNodeToken(t *testing.T) {
+	now := time.Now().Unix()
+	token := sign(t, jwt.SigningMethodHS256, key, jwt.MapClaims{"owner_id": 3, "iat": now, "exp": now + 12*3600})
+	p, _, err := NewTokens(key, 0).Parse(token)
+	if err != nil || p != (models.Principal{Role: models.RoleOwner, ID: 3}) {
+		t.Fatalf("Parse = %v, %v", p, err)
+	}
+}
+
+func TestParseRefuses(t *testing.T) {
+	now := time.Now().Unix()
+	valid := jwt.MapClaims{"client_id": 1, "iat": now, "exp": now + 60}
+	b64 := base64.RawURLEncoding.EncodeToString
+	tests := []struct {
+		name  string
+		token string
+	}{
+		{"empty", ""},
+		{"garbage", "not.a.token"},
+		{"wrong key", sign(t, jwt.SigningMethodHS256, []byte("other-key"), valid)},
+		{"alg none", b64([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + b64([]byte(`{"client_id":1,"exp":9999999999}`)) + "."},
+		{"HS512", sign(t, jwt.SigningMethodHS512, key, valid)},
+		{"HS384", sign(t, jwt.SigningMethodHS384, key, valid)},
+		{"expired", sign(t, jwt.SigningMethodHS256, key, jwt.MapClaims{"client_id": 1, "iat": now - 7200, "exp": now - 3600})},
+		{"no exp", sign(t, jwt.SigningMethodHS256, key, jwt.MapClaims{"client_id": 1, "iat": now})},
+		{"both ids", sign(t, jwt.SigningMethodHS256, key, jwt.MapClaims{"client_id": 1, "owner_id": 1, "exp": now + 60})},
+		{"neither id", sign(t, jwt.SigningMethodHS256, key, jwt.MapClaims{"user_id": 1, "exp": now + 60})},
+		{"id zero", sign(t, jwt.SigningMethodHS256, key, jwt.MapClaims{"client_id": 0, "exp": now + 60})},
+		{"id negative", sign(t, jwt.SigningMethodHS256, key, jwt.MapClaims{"owner_id": -4, "exp": now + 60})},
+		{"id fraction", sign(t, jwt.SigningMethodHS256, key, jwt.MapClaims{"owner_id": 1.5, "exp": now + 60})},
+		{"id text", sign(t, jwt.SigningMethodHS256, key, jwt.MapClaims{"owner_id": "one", "exp": now + 60})},
+		{"issued in the future", sign(t, jwt.SigningMethodHS256, key, jwt.MapClaims{"client_id": 1, "iat": now + 3600, "exp": now + 7200})},
+	}
+	tokens := NewTokens(key, 0)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, _, err := tokens.Parse(tt.token)
+			if !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("Parse = %v, %v; want ErrInvalidToken", p, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,262 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orderbell/orderbell/models"
+	"github.com/orderbell/orderbell/models/dbtest"
+)
+
+var ctx = context.Background()
+
+// fixture is an owner with a store and menu, and a client.
+type fixture struct {
+	owner, client models.Principal
+	storeID       int64
+	menuID        int64
+}
+
+func newFixture(t *testing.T, db *models.DB) fixture {
+	t.Helper()
+	var f fixture
+	var err error
+	if f.owner, err = db.CreateAccount(ctx, models.SignupInput{Role: models.RoleOwner, Email: "o@example.com", Password: "password-1", Nickname: "o"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.client, err = db.CreateAccount(ctx, models.SignupInput{Role: models.RoleClient, Email: "c@example.com", Password: "password-1", Nickname: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	store, err := db.CreateStore(ctx, f.owner, "가게")
+	if err != nil {
+		t.Fatal(err)
+	}
+	menu, err := db.CreateMenu(ctx, f.owner, store.ID, "메뉴", 1200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.storeID, f.menuID = store.ID, menu.ID
+	return f
+}
+
+func (f fixture) order(t *testing.T, db *models.DB) (models.Order, models.Notification) {
+	t.Helper()
+	o, n, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o, n
+}
+
+// Ids of the two account tables collide by design; identity is the pair.
+func TestClientAndOwnerIDsCollide(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		f := newFixture(t, db)
+		if f.owner.ID != f.client.ID {
+			t.Fatalf("owner %d and client %d: the first of each table should share id 1", f.owner.ID, f.client.ID)
+		}
+		if f.owner.Room() == f.client.Room() || f.owner.Room() != "owner:1" || f.client.Room() != "client:1" {
+			t.Errorf("rooms %q and %q", f.owner.Room(), f.client.Room())
+		}
+		_, n := f.order(t, db)
+		if n.Recipient() != f.owner {
+			t.Errorf("SUBMIT_ORDER goes to %v, want %v", n.Recipient(), f.owner)
+		}
+	})
+}
+
+// Two devices accepting the same order at once: exactly one succeeds and
+// exactly one APPROVAL_ORDER is stored.
+func TestAcceptOrderConcurrently(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		f := newFixture(t, db)
+		o, _ := f.order(t, db)
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, errs[i] = db.AcceptOrder(ctx, f.owner, o.ID)
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, models.ErrConflict):
+				t.Errorf("accept: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("%d accepts succeeded, want 1", ok)
+		}
+		notes, err := db.NotificationsAfter(ctx, f.client, 0)
+		if err != nil || len(notes) != 1 || notes[0].Event != models.EventApprovalOrder {
+			t.Errorf("client's alerts = %+v, %v; want one APPROVAL_ORDER", notes, err)
+		}
+	})
+}
+
+func TestMissedIsBounded(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		f := newFixture(t, db)
+		_, first := f.order(t, db)
+		models.AgeNotification(t, db, first.ID, 25*time.Hour)
+		var last models.Notification
+		for range models.ReplayLimit + 5 {
+			_, last = f.order(t, db)
+		}
+		missed, err := db.Missed(ctx, f.owner, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(missed) != models.ReplayLimit || missed[len(missed)-1].ID != last.ID {
+			t.Fatalf("missed %d alerts ending at %d; want the newest %d ending at %d", len(missed), missed[len(missed)-1].ID, models.ReplayLimit, last.ID)
+		}
+		for i := 1; i < len(missed); i++ {
+			if missed[i].ID <= missed[i-1].ID {
+				t.Fatalf("missed alerts out of order at %d", i)
+			}
+		}
+		// The day-old alert is never replayed, even when it is the only one.
+		if got, _ := db.Missed(ctx, f.owner, first.ID-1); got[0].ID == first.ID {
+			t.Errorf("a 25-hour-old alert was replayed")
+		}
+		if got, _ := db.Missed(ctx, f.client, 0); len(got) != 0 {
+			t.Errorf("the client was replayed the owner's alerts: %d", len(got))
+		}
+	})
+}
+
+func TestOpenURLs(t *testing.T) {
+	for _, bad := range []string{"sqlite:", "postgres://x@y/z", "mysql://root@127.0.0.1:3306/"} {
+		if db, err := models.Open(ctx, bad); err == nil {
+			_ = db.Close()
+			t.Errorf("Open(%q) succeeded", bad)
+		}
+	}
+	base := os.Getenv(dbtest.MySQLEnv)
+	if base == "" {
+		t.Skipf("%s not set", dbtest.MySQLEnv)
+	}
+	u, _ := url.Parse(dbtest.Engines(t)[1].URL(t))
+	// The same database as a mysql:// URL with driver options, and as a
+	// plain go-sql-driver DSN.
+	withParams := u.String() + "?timeout=3s"
+	dsn := u.User.Username() + "@tcp(" + u.Host + ")" + u.Path
+	for _, raw := range []string{withParams, dsn} {
+		db, err := models.Open(ctx, raw)
+		if err != nil {
+			t.Errorf("Open(%q): %v", raw, err)
+			continue
+		}
+		if _, err := db.ListStores(ctx); err != nil {
+			t.Errorf("%q: %v", raw, err)
+		}
+		_ = db.Close()
+	}
+}
+
+// A database that stops answering gives ErrUnavailable, quickly; once it
+// is back, everything works again.
+func TestDatabaseOutage(t *testing.T) {
+	if os.Getenv(dbtest.MySQLEnv) == "" {
+		t.Skipf("%s not set", dbtest.MySQLEnv)
+	}
+	u, _ := url.Parse(dbtest.Engines(t)[1].URL(t))
+	proxy := newProxy(t, u.Host)
+	u.Host = proxy.addr
+	q := u.Query()
+	q.Set("readTimeout", "2s")
+	u.RawQuery = q.Encode()
+	db := dbtest.Open(t, u.String())
+	f := newFixture(t, db)
+
+	proxy.cut()
+	start := time.Now()
+	_, _, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}})
+	if !errors.Is(err, models.ErrUnavailable) {
+		t.Fatalf("order during outage: %v; want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("the failure took %v", d)
+	}
+	proxy.restore()
+	if _, _, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}}); err != nil {
+		t.Fatalf("order after the outage: %v", err)
+	}
+	if notes, _ := db.NotificationsAfter(ctx, f.owner, 0); len(notes) != 1 {
+		t.Errorf("%d alerts stored; want exactly the one committed order's", len(notes))
+	}
+}
+
+// proxy forwards TCP to a target until cut, which also drops every open
+// connection; restore accepts again.
+type proxy struct {
+	t      *testing.T
+	addr   string
+	target string
+	mu     sync.Mutex
+	down   bool
+	conns  []net.Conn
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{t: t, addr: ln.Addr().String(), target: target}
+	t.Cleanup(func() { _ = ln.Close(); p.cut() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			if p.down {
+				p.mu.Unlock()
+				_ = c.Close()
+				continue
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				p.mu.Unlock()
+				_ = c.Close()
+				continue
+			}
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(s, c); _ = s.Close() }()
+			go func() { _, _ = io.Copy(c, s); _ = c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *proxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = true
+	for _, c := range p.conns {
+		_ = c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *proxy) restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = false
+}
