@@ -58,7 +58,7 @@ func (s *Server) signup(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	p, err := s.db.CreateAccount(c, models.SignupInput{Role: role, Email: email, Password: password, Nickname: nickname})
+	p, err := s.db.CreateAccount(c.Request.Context(), models.SignupInput{Role: role, Email: email, Password: password, Nickname: nickname})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -77,7 +77,7 @@ func (s *Server) login(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	p, err := s.db.Authenticate(c, role, email, password)
+	p, err := s.db.Authenticate(c.Request.Context(), role, email, password)
 	if err != nil {
 		s.fail(c, err)
 		return

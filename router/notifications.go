@@ -33,12 +33,12 @@ func (s *Server) listNotifications(c *gin.Context) {
 		after = n
 	}
 	p := principal(c)
-	list, err := s.db.NotificationsAfter(c, p, after)
+	list, err := s.db.NotificationsAfter(c.Request.Context(), p, after)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	unread, err := s.db.UnreadCount(c, p)
+	unread, err := s.db.UnreadCount(c.Request.Context(), p)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -66,7 +66,7 @@ func (s *Server) markNotificationsRead(c *gin.Context) {
 		s.fail(c, badRequest("up_to_id must be ≥ 0"))
 		return
 	}
-	if err := s.db.MarkRead(c, principal(c), upTo); err != nil {
+	if err := s.db.MarkRead(c.Request.Context(), principal(c), upTo); err != nil {
 		s.fail(c, err)
 		return
 	}

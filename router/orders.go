@@ -61,7 +61,7 @@ func (s *Server) placeOrder(c *gin.Context) {
 			return
 		}
 	}
-	order, alert, err := s.db.PlaceOrder(c, principal(c), storeID, lines)
+	order, alert, err := s.db.PlaceOrder(c.Request.Context(), principal(c), storeID, lines)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -82,7 +82,7 @@ func (s *Server) acceptOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	order, alert, err := s.db.AcceptOrder(c, principal(c), orderID)
+	order, alert, err := s.db.AcceptOrder(c.Request.Context(), principal(c), orderID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -92,7 +92,7 @@ func (s *Server) acceptOrder(c *gin.Context) {
 }
 
 func (s *Server) listOrders(c *gin.Context) {
-	orders, err := s.db.ListOrders(c, principal(c))
+	orders, err := s.db.ListOrders(c.Request.Context(), principal(c))
 	if err != nil {
 		s.fail(c, err)
 		return

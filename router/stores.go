@@ -49,7 +49,7 @@ func (s *Server) getStore(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	st, err := s.db.GetStore(c, id)
+	st, err := s.db.GetStore(c.Request.Context(), id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -75,7 +75,7 @@ func (s *Server) createStore(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	st, err := s.db.CreateStore(c, principal(c), name)
+	st, err := s.db.CreateStore(c.Request.Context(), principal(c), name)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -104,7 +104,7 @@ func (s *Server) createMenu(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	m, err := s.db.CreateMenu(c, principal(c), storeID, name, price)
+	m, err := s.db.CreateMenu(c.Request.Context(), principal(c), storeID, name, price)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -129,8 +129,9 @@ describe('alerts', () => {
       approvalIds.add(p.notification_id);
     }
     assert.equal(approvalIds.size, 1, 'all client devices got the same alert');
-    assert.ok(![...approvalIds][0] !== submitIds.has([...approvalIds][0]), 'approval is a new notification');
-    assert.ok([...approvalIds][0] > [...submitIds][0], 'notification ids grow');
+    const [approvalId] = approvalIds;
+    const [submitId] = submitIds;
+    assert.ok(approvalId > submitId, `approval ${approvalId} is a newer notification than submit ${submitId}`);
     for (const d of ownerDevices) assertOnly(d, [SUBMIT_ORDER]);
     assertOnly(otherOwnerDevice, []);
   });

@@ -224,6 +224,8 @@ export function makeTest(getServers) {
     }
     return nodeTest(name, opts, async (t) => {
       const sockets = [];
+      const servers = () => [getServers()].flat().filter(Boolean);
+      const marks = new Map(servers().map((s) => [s, s.output().length]));
       t.track = (device) => {
         sockets.push(device);
         return device;
@@ -231,10 +233,11 @@ export function makeTest(getServers) {
       try {
         await fn(t);
       } catch (err) {
-        const servers = [getServers()].flat().filter(Boolean);
-        for (const s of servers) {
+        for (const s of servers()) {
+          const from = marks.get(s) ?? 0;
           process.stderr.write(
-            `\n--- orderbell output (${s.url}) for failed test "${name}" ---\n${s.output()}\n--- end ---\n`,
+            `\n--- orderbell output (${s.url}) during failed test "${name}"` +
+              `${from ? ` (from byte ${from})` : ''} ---\n${s.output().slice(from)}\n--- end ---\n`,
           );
         }
         throw err;

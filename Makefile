@@ -1,0 +1,24 @@
+# The one test command: `make test` runs every test, Go and end to end,
+# on SQLite and on MariaDB. .ci/run calls it after starting the services.
+MYSQL_URL ?= mysql://root@127.0.0.1:3306/test
+BIN := $(CURDIR)/orderbell
+
+.PHONY: run build test test-go test-e2e npm
+
+run:
+	go run .
+
+build:
+	CGO_ENABLED=0 go build -o $(BIN) .
+
+test: test-go test-e2e
+
+test-go:
+	ORDERBELL_TEST_MYSQL=$(MYSQL_URL) go test -count=1 -race ./...
+
+npm:
+	cd test && npm ci --no-audit --no-fund
+
+test-e2e: build npm
+	cd test && ORDERBELL_BIN=$(BIN) ORDERBELL_DATABASE=sqlite npm test
+	cd test && ORDERBELL_BIN=$(BIN) ORDERBELL_DATABASE=mysql npm test
