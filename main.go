@@ -28,6 +28,7 @@ import (
 	"github.com/orderbell/orderbell/router"
 	"github.com/orderbell/orderbell/socket"
 	"github.com/orderbell/orderbell/static"
+	"github.com/orderbell/orderbell/views"
 )
 
 func main() {
@@ -87,11 +88,15 @@ func run(ctx context.Context, stdout io.Writer) error {
 		log.Info("demo login", "role", l.Role, "email", l.Email, "password", l.Password)
 	}
 
+	pages, err := views.Parse()
+	if err != nil {
+		return err
+	}
 	tokens := auth.NewTokens(key, cfg.TokenTTL)
 	sockets := socket.NewServer(socket.Config{AllowedOrigins: origins}, tokens, db, log)
 	handler := router.New(
 		router.Config{CookieSecure: cfg.CookieSecure, AllowedOrigins: origins},
-		router.Deps{DB: db, Tokens: tokens, Notifier: sockets, Sockets: sockets.Handler(), Static: static.FS, Log: log},
+		router.Deps{DB: db, Tokens: tokens, Notifier: sockets, Sockets: sockets.Handler(), Static: static.FS, Pages: pages, Log: log},
 	)
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))

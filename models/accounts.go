@@ -113,3 +113,13 @@ func (db *DB) Authenticate(ctx context.Context, role Role, email, password strin
 	}
 	return Principal{Role: role, ID: account.ID}, nil
 }
+
+// Nickname returns the account's display name.
+func (db *DB) Nickname(ctx context.Context, p Principal) (string, error) {
+	var account Account
+	err := db.gorm.WithContext(ctx).Table(tableFor(p.Role)).Select("nickname").Where("id = ?", p.ID).Take(&account).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", notFound("the account no longer exists")
+	}
+	return account.Nickname, dbErr(err)
+}

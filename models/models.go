@@ -86,6 +86,9 @@ type Order struct {
 	CreatedAt  time.Time   `gorm:"not null"`
 	UpdatedAt  time.Time   `gorm:"not null"`
 	Items      []OrderItem `gorm:"constraint:OnDelete:CASCADE"`
+	// Store and Client are loaded by ListOrders, for display.
+	Store  *Store  `gorm:"foreignKey:StoreID"`
+	Client *Client `gorm:"foreignKey:ClientID"`
 }
 
 // OrderItem keeps the menu's name and price as they were when ordered.

@@ -53,3 +53,27 @@ func (db *DB) UnreadCount(ctx context.Context, p Principal) (int64, error) {
 		Count(&n).Error
 	return n, dbErr(err)
 }
+
+// Latest returns the principal's newest n alerts (n ≤ NotificationsLimit),
+// oldest first.
+func (db *DB) Latest(ctx context.Context, p Principal, n int) ([]Notification, error) {
+	n = min(max(n, 1), NotificationsLimit)
+	var list []Notification
+	err := db.gorm.WithContext(ctx).
+		Where("recipient_role = ? AND recipient_id = ?", p.Role, p.ID).
+		Order("id DESC").Limit(n).Find(&list).Error
+	slices.Reverse(list)
+	return list, dbErr(err)
+}
+
+// LatestID is the id of the principal's newest alert, 0 when none.
+func (db *DB) LatestID(ctx context.Context, p Principal) (int64, error) {
+	var ids []int64
+	err := db.gorm.WithContext(ctx).Model(&Notification{}).
+		Where("recipient_role = ? AND recipient_id = ?", p.Role, p.ID).
+		Order("id DESC").Limit(1).Pluck("id", &ids).Error
+	if len(ids) == 0 {
+		return 0, dbErr(err)
+	}
+	return ids[0], dbErr(err)
+}

@@ -150,6 +150,8 @@ func (db *DB) ListOrders(ctx context.Context, p Principal) ([]Order, error) {
 	var orders []Order
 	err := db.gorm.WithContext(ctx).
 		Preload("Items", func(tx *gorm.DB) *gorm.DB { return tx.Order("id") }).
+		Preload("Store", func(tx *gorm.DB) *gorm.DB { return tx.Select("id", "name", "owner_id") }).
+		Preload("Client", func(tx *gorm.DB) *gorm.DB { return tx.Select("id", "nickname") }).
 		Where(column+" = ?", p.ID).Order("id DESC").Limit(MaxListedOrders).
 		Find(&orders).Error
 	return orders, dbErr(err)

@@ -45,22 +45,31 @@ func credentials(body fields) (models.Role, string, string, error) {
 func (s *Server) signup(c *gin.Context) {
 	body, err := readBody(c)
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, "/signup")
 		return
 	}
 	role, email, password, err := credentials(body)
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, "/signup")
 		return
 	}
 	nickname, err := body.str("nickname")
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, "/signup")
 		return
 	}
 	p, err := s.db.CreateAccount(c.Request.Context(), models.SignupInput{Role: role, Email: email, Password: password, Nickname: nickname})
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, "/signup")
+		return
+	}
+	if wantsHTML(c) {
+		// Someone who just signed up in the browser expects to be in.
+		if err := s.setLoginCookie(c, p); err != nil {
+			s.failForm(c, err, "/signup")
+			return
+		}
+		s.redirectWithFlash(c, "/", "가입을 환영합니다!")
 		return
 	}
 	c.JSON(http.StatusCreated, accountResponse{ID: p.ID, Role: p.Role})
@@ -69,21 +78,25 @@ func (s *Server) signup(c *gin.Context) {
 func (s *Server) login(c *gin.Context) {
 	body, err := readBody(c)
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, "/login")
 		return
 	}
 	role, email, password, err := credentials(body)
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, "/login")
 		return
 	}
 	p, err := s.db.Authenticate(c.Request.Context(), role, email, password)
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, "/login")
 		return
 	}
 	if err := s.setLoginCookie(c, p); err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, "/login")
+		return
+	}
+	if wantsHTML(c) {
+		c.Redirect(http.StatusSeeOther, "/")
 		return
 	}
 	c.JSON(http.StatusOK, accountResponse{ID: p.ID, Role: p.Role})
@@ -108,6 +121,15 @@ func (s *Server) setLoginCookie(c *gin.Context, p models.Principal) error {
 }
 
 func (s *Server) logout(c *gin.Context) {
+	s.clearLoginCookie(c)
+	if wantsHTML(c) {
+		s.redirectWithFlash(c, "/login", "로그아웃되었습니다.")
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) clearLoginCookie(c *gin.Context) {
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name:     auth.CookieName,
 		Value:    "",
@@ -117,5 +139,4 @@ func (s *Server) logout(c *gin.Context) {
 		Secure:   s.cfg.CookieSecure,
 		SameSite: http.SameSiteLaxMode,
 	})
-	c.Status(http.StatusNoContent)
 }

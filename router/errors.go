@@ -35,20 +35,25 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// fail answers {"message": …} with the status the error maps to. Messages
-// of unexpected errors are logged, not shown.
+// fail answers {"message": …} with the status the error maps to.
 func (s *Server) fail(c *gin.Context, err error) {
+	status, message := s.errorMessage(c, err)
+	c.AbortWithStatusJSON(status, gin.H{"message": message})
+}
+
+// errorMessage is the status and the message shown for err. Unexpected
+// errors are logged, and shown only as "internal error".
+func (s *Server) errorMessage(c *gin.Context, err error) (int, string) {
 	status := statusOf(err)
-	message := err.Error()
 	switch status {
 	case http.StatusInternalServerError:
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
-		message = "internal error"
+		return status, "internal error"
 	case http.StatusServiceUnavailable:
 		s.log.Warn("database unavailable", "method", c.Request.Method, "path", c.FullPath(), "err", err)
-		message = "the database is unavailable; try again shortly"
+		return status, "the database is unavailable; try again shortly"
 	}
-	c.AbortWithStatusJSON(status, gin.H{"message": message})
+	return status, err.Error()
 }
 
 func badRequest(format string, args ...any) error {

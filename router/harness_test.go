@@ -30,6 +30,8 @@ func (r *recorder) Notify(n models.Notification) {
 	r.sent = append(r.sent, n)
 }
 
+func (r *recorder) OrderUpdated(models.Order) {}
+
 func (r *recorder) all() []models.Notification {
 	r.mu.Lock()
 	defer r.mu.Unlock()

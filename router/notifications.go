@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/orderbell/orderbell/models"
 	"github.com/orderbell/orderbell/socket"
 )
 
@@ -21,24 +22,32 @@ type notificationResponse struct {
 }
 
 // listNotifications answers the caller's alerts with id > after, oldest
-// first, a page of at most 100; X-Unread-Count carries the unread total.
+// first, a page of at most 100; or, with ?latest=N, the newest N. The
+// X-Unread-Count header carries the unread total.
 func (s *Server) listNotifications(c *gin.Context) {
-	var after int64
-	if raw, ok := c.GetQuery("after"); ok {
-		n, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || n < 0 {
-			s.fail(c, badRequest("after must be a whole number ≥ 0"))
-			return
-		}
-		after = n
-	}
-	p := principal(c)
-	list, err := s.db.NotificationsAfter(c.Request.Context(), p, after)
+	after, err := queryInt(c, "after")
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	unread, err := s.db.UnreadCount(c.Request.Context(), p)
+	latest, err := queryInt(c, "latest")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := principal(c)
+	ctx := c.Request.Context()
+	var list []models.Notification
+	if latest > 0 {
+		list, err = s.db.Latest(ctx, p, int(min(latest, models.NotificationsLimit)))
+	} else {
+		list, err = s.db.NotificationsAfter(ctx, p, after)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	unread, err := s.db.UnreadCount(ctx, p)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -71,4 +80,17 @@ func (s *Server) markNotificationsRead(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// queryInt reads an optional whole-number query parameter ≥ 0.
+func queryInt(c *gin.Context, name string) (int64, error) {
+	raw, ok := c.GetQuery(name)
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < 0 {
+		return 0, badRequest("%s must be a whole number ≥ 0", name)
+	}
+	return n, nil
 }

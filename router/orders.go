@@ -23,15 +23,17 @@ type orderItemResponse struct {
 }
 
 type orderResponse struct {
-	OrderID    int64               `json:"order_id"`
-	ClientID   int64               `json:"client_id"`
-	OwnerID    int64               `json:"owner_id"`
-	StoreID    int64               `json:"store_id"`
-	Status     int                 `json:"status"`
-	TotalPrice int64               `json:"total_price"`
-	CreatedAt  string              `json:"created_at"`
-	UpdatedAt  string              `json:"updated_at"`
-	Items      []orderItemResponse `json:"items"`
+	OrderID        int64               `json:"order_id"`
+	ClientID       int64               `json:"client_id"`
+	ClientNickname string              `json:"client_nickname"`
+	StoreName      string              `json:"store_name"`
+	OwnerID        int64               `json:"owner_id"`
+	StoreID        int64               `json:"store_id"`
+	Status         int                 `json:"status"`
+	TotalPrice     int64               `json:"total_price"`
+	CreatedAt      string              `json:"created_at"`
+	UpdatedAt      string              `json:"updated_at"`
+	Items          []orderItemResponse `json:"items"`
 }
 
 func (s *Server) placeOrder(c *gin.Context) {
@@ -67,6 +69,7 @@ func (s *Server) placeOrder(c *gin.Context) {
 		return
 	}
 	s.notifier.Notify(alert)
+	s.notifier.OrderUpdated(order)
 	c.JSON(http.StatusCreated, gin.H{
 		"order_id":    order.ID,
 		"owner_id":    order.OwnerID,
@@ -88,6 +91,7 @@ func (s *Server) acceptOrder(c *gin.Context) {
 		return
 	}
 	s.notifier.Notify(alert)
+	s.notifier.OrderUpdated(order)
 	c.JSON(http.StatusOK, gin.H{"order_id": order.ID, "client_id": order.ClientID, "status": order.Status})
 }
 
@@ -104,6 +108,12 @@ func (s *Server) listOrders(c *gin.Context) {
 			Status: o.Status, TotalPrice: o.TotalPrice,
 			CreatedAt: socket.FormatTime(o.CreatedAt), UpdatedAt: socket.FormatTime(o.UpdatedAt),
 			Items: make([]orderItemResponse, len(o.Items)),
+		}
+		if o.Store != nil {
+			out[i].StoreName = o.Store.Name
+		}
+		if o.Client != nil {
+			out[i].ClientNickname = o.Client.Nickname
 		}
 		for j, it := range o.Items {
 			out[i].Items[j] = orderItemResponse{MenuID: it.MenuID, Name: it.Name, Price: it.Price, Count: it.Count}

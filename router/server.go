@@ -19,6 +19,7 @@ import (
 	"github.com/orderbell/orderbell/auth"
 	"github.com/orderbell/orderbell/models"
 	"github.com/orderbell/orderbell/socket"
+	"github.com/orderbell/orderbell/views"
 )
 
 // Config is what the HTTP side needs from orderbell's configuration.
@@ -39,6 +40,7 @@ type Server struct {
 	notifier socket.Notifier
 	sockets  http.Handler
 	static   fs.FS
+	pages    views.Pages
 	log      *slog.Logger
 	engine   *gin.Engine
 }
@@ -52,6 +54,7 @@ type Deps struct {
 	Sockets http.Handler
 	// Static holds the files under /static/, and socket.io.js.
 	Static fs.FS
+	Pages  views.Pages
 	Log    *slog.Logger
 }
 
@@ -66,7 +69,7 @@ func New(cfg Config, deps Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
 		cfg: cfg, db: deps.DB, tokens: deps.Tokens, notifier: deps.Notifier,
-		sockets: deps.Sockets, static: deps.Static, log: deps.Log,
+		sockets: deps.Sockets, static: deps.Static, pages: deps.Pages, log: deps.Log,
 		engine: gin.New(),
 	}
 	s.engine.Use(gin.Recovery(), s.logRequests, s.checkOrigin)
@@ -87,6 +90,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.registerStoreRoutes(api)
 	s.registerOrderRoutes(api)
 	s.registerNotificationRoutes(api)
+	s.registerPageRoutes(api)
 	s.engine.NoRoute(func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"message": "no such page: " + c.Request.URL.Path})
 	})
@@ -175,12 +179,12 @@ func (s *Server) requireLogin(c *gin.Context) {
 		token = strings.TrimPrefix(h, "Bearer ")
 	}
 	if token == "" {
-		s.fail(c, &models.Error{Kind: models.ErrUnauthorized, Message: "log in first"})
+		s.failForm(c, &models.Error{Kind: models.ErrUnauthorized, Message: "log in first"}, "/login")
 		return
 	}
 	p, _, err := s.tokens.Parse(token)
 	if err != nil {
-		s.fail(c, &models.Error{Kind: models.ErrUnauthorized, Message: "your login is invalid or expired; log in again"})
+		s.failForm(c, &models.Error{Kind: models.ErrUnauthorized, Message: "your login is invalid or expired; log in again"}, "/login")
 		return
 	}
 	c.Set(principalKey, p)

@@ -2,6 +2,7 @@ package router
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 )
@@ -43,10 +44,15 @@ func (s *Server) listStores(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// getStore answers a browser with the menu page, anyone else with JSON.
 func (s *Server) getStore(c *gin.Context) {
 	id, err := pathID(c, "store_id")
 	if err != nil {
 		s.fail(c, err)
+		return
+	}
+	if wantsHTML(c) {
+		s.storePage(c, id)
 		return
 	}
 	st, err := s.db.GetStore(c.Request.Context(), id)
@@ -67,17 +73,21 @@ func (s *Server) getStore(c *gin.Context) {
 func (s *Server) createStore(c *gin.Context) {
 	body, err := readBody(c)
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, "/")
 		return
 	}
 	name, err := body.str("name")
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, "/")
 		return
 	}
 	st, err := s.db.CreateStore(c.Request.Context(), principal(c), name)
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, "/")
+		return
+	}
+	if wantsHTML(c) {
+		s.redirectWithFlash(c, "/stores/"+strconv.FormatInt(st.ID, 10), "가게를 만들었습니다.")
 		return
 	}
 	c.JSON(http.StatusCreated, gin.H{"store_id": st.ID})
@@ -89,24 +99,29 @@ func (s *Server) createMenu(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	back := "/stores/" + strconv.FormatInt(storeID, 10)
 	body, err := readBody(c)
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, back)
 		return
 	}
 	name, err := body.str("name")
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, back)
 		return
 	}
 	price, err := body.int("price")
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, back)
 		return
 	}
 	m, err := s.db.CreateMenu(c.Request.Context(), principal(c), storeID, name, price)
 	if err != nil {
-		s.fail(c, err)
+		s.failForm(c, err, back)
+		return
+	}
+	if wantsHTML(c) {
+		s.redirectWithFlash(c, back, "메뉴를 추가했습니다.")
 		return
 	}
 	c.JSON(http.StatusCreated, gin.H{"menu_id": m.ID})

@@ -13,13 +13,33 @@ import (
 // Notifier delivers a committed alert to every connected device of its
 // recipient. router/ calls it after the transaction that stored the alert.
 type Notifier interface {
+	// Notify delivers a stored alert (SUBMIT_ORDER or APPROVAL_ORDER).
 	Notify(n models.Notification)
+	// OrderUpdated tells every device of the order's customer and owner
+	// its new status (ORDER_UPDATED), so lists update in place and other
+	// devices stop ringing for an order already accepted.
+	OrderUpdated(o models.Order)
 }
 
 // Nop is a Notifier that delivers nothing, for tests of the HTTP API alone.
 type Nop struct{}
 
 func (Nop) Notify(models.Notification) {}
+func (Nop) OrderUpdated(models.Order)  {}
+
+// EventOrderUpdated is orderbell's own event, added to the original two.
+const EventOrderUpdated = "ORDER_UPDATED"
+
+// OrderUpdate is the payload of ORDER_UPDATED.
+type OrderUpdate struct {
+	OrderID    int64  `json:"order_id"`
+	Status     int    `json:"status"`
+	StoreID    int64  `json:"store_id"`
+	ClientID   int64  `json:"client_id"`
+	OwnerID    int64  `json:"owner_id"`
+	TotalPrice int64  `json:"total_price"`
+	UpdatedAt  string `json:"updated_at"`
+}
 
 // Alert is the payload of SUBMIT_ORDER and APPROVAL_ORDER. Keys may be
 // added, never removed: the browser client reads them by name.

@@ -258,6 +258,17 @@ func (s *Server) Notify(n models.Notification) {
 	_ = op.Emit(n.Event, AlertFor(n))
 }
 
+// OrderUpdated emits ORDER_UPDATED to the order's customer and owner. It
+// is state, not an alert: not stored, not replayed (pages load the state).
+func (s *Server) OrderUpdated(o models.Order) {
+	client := models.Principal{Role: models.RoleClient, ID: o.ClientID}
+	owner := models.Principal{Role: models.RoleOwner, ID: o.OwnerID}
+	_ = s.io.To(socketio.Room(client.Room()), socketio.Room(owner.Room())).Emit(EventOrderUpdated, OrderUpdate{
+		OrderID: o.ID, Status: o.Status, StoreID: o.StoreID, ClientID: o.ClientID, OwnerID: o.OwnerID,
+		TotalPrice: o.TotalPrice, UpdatedAt: FormatTime(o.UpdatedAt),
+	})
+}
+
 // LegacyAck answers the original browser code's own emits. orderbell has
 // already sent the alert after the commit, so the emit is never relayed.
 type LegacyAck struct {

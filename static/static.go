@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the files, at its root.
 //
-//go:embed socket.io.js socket.io.js.map socket.io.min.js socket.io.min.js.map socket.io-client.LICENSE
+//go:embed app.js app.css favicon.svg socket.io.js socket.io.js.map socket.io.min.js socket.io.min.js.map socket.io-client.LICENSE
 var FS embed.FS
