@@ -10,8 +10,9 @@
   const me = role && userId ? `${role}:${userId}` : '';
   const key = (name) => `orderbell:${name}:${me}`;
   const won = (n) => `${Number(n).toLocaleString('ko-KR')}원`;
-  const state = { shown: [], socket: null };
-  window.orderbell = state; // what this page showed, for people and tests
+  // What this page received and what it showed, for people and tests.
+  const state = { received: [], shown: [], socket: null };
+  window.orderbell = state;
 
   const store = {
     get(name, fallback) {
@@ -289,7 +290,9 @@
   async function onAlert(event, payload) {
     const id = Number(payload.notification_id);
     if (id > lastSeen()) store.set(lastKey, String(id));
-    if (!(await firstTime(id))) return;
+    const first = await firstTime(id);
+    state.received.push(id);
+    if (!first) return;
     state.shown.push(id);
     toast(event, payload);
     chime();
