@@ -43,7 +43,6 @@ func NewTokens(key []byte, ttl time.Duration) *Tokens {
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
-			jwt.WithLeeway(5*time.Second),
 		),
 	}
 }

@@ -73,18 +73,19 @@ func New(cfg Config, deps Deps) *Server {
 		engine: gin.New(),
 	}
 	s.engine.Use(gin.Recovery(), s.logRequests, s.checkOrigin)
-	s.registerSocketRoutes()
-
-	api := s.engine.Group("/")
 	if len(cfg.AllowedOrigins) > 0 {
-		api.Use(cors.New(cors.Config{
+		// On the engine, not a group: preflights match no route.
+		s.engine.Use(exceptSockets(cors.New(cors.Config{
 			AllowOrigins:     cfg.AllowedOrigins,
 			AllowMethods:     []string{"GET", "POST", "PATCH", "PUT", "DELETE"},
 			AllowHeaders:     []string{"Content-Type", "Authorization"},
 			AllowCredentials: true,
 			MaxAge:           time.Hour,
-		}))
+		})))
 	}
+	s.registerSocketRoutes()
+
+	api := s.engine.Group("/")
 	api.Use(s.limitBody)
 	s.registerAuthRoutes(api)
 	s.registerStoreRoutes(api)
@@ -99,6 +100,20 @@ func New(cfg Config, deps Deps) *Server {
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// exceptSockets runs mw on every request but /socket.io/ ones, whose CORS
+// the Socket.IO server answers itself.
+func exceptSockets(mw gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if isSocketPath(c.Request.URL.Path) {
+			c.Next()
+			return
+		}
+		mw(c)
+	}
+}
+
+func isSocketPath(path string) bool { return strings.HasPrefix(path, "/socket.io/") }
 
 func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
@@ -125,7 +140,7 @@ func (s *Server) checkOrigin(c *gin.Context) {
 		c.Next()
 		return
 	}
-	isSocket := strings.HasPrefix(c.Request.URL.Path, "/socket.io/")
+	isSocket := isSocketPath(c.Request.URL.Path)
 	switch c.Request.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		if !isSocket {

@@ -39,15 +39,10 @@ type Server struct {
 	log     *slog.Logger
 
 	// gates serialise, per account, a reconnecting socket's replay with
-	// live deliveries to that account, so replayed alerts come first and
-	// none arrives twice.
+	// this node's live deliveries to that account, so replayed alerts come
+	// before live ones.
 	gates [256]sync.Mutex
 	seed  maphash.Seed
-
-	mu sync.Mutex
-	// replayed holds, per room, the sockets that were replayed alerts and
-	// which ones: a live emit of the same alert skips those sockets.
-	replayed map[string]map[socketio.SocketId]map[int64]struct{}
 }
 
 // session is what a socket's handshake established.
@@ -75,13 +70,7 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 		opts.SetCors(&types.Cors{Origin: cfg.AllowedOrigins, Credentials: true})
 	}
 
-	s := &Server{
-		tokens:   tokens,
-		db:       db,
-		log:      log,
-		seed:     maphash.MakeSeed(),
-		replayed: map[string]map[socketio.SocketId]map[int64]struct{}{},
-	}
+	s := &Server{tokens: tokens, db: db, log: log, seed: maphash.MakeSeed()}
 	s.io = socketio.NewServer(nil, opts)
 	s.io.Use(s.authenticate)
 	_ = s.io.On("connection", func(args ...any) { s.onConnection(args[0].(*socketio.Socket)) })
@@ -175,60 +164,69 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 
 	expiry := time.AfterFunc(time.Until(sess.expires), func() {
 		s.log.Debug("socket token expired", "room", room)
-		sock.Disconnect(true)
+		// The DISCONNECT packet alone: the client sees "io server
+		// disconnect", does not reconnect, and closes its connection.
+		// (Disconnect(true) can close the transport before the packet is
+		// written, and the client then reconnects.) A client that keeps
+		// the connection open is closed after a grace period.
+		sock.Disconnect(false)
+		time.AfterFunc(expiredGrace, func() { sock.Conn().Close(true) })
 	})
-	_ = sock.On("disconnect", func(...any) {
-		expiry.Stop()
-		s.forgetReplayed(room, sock.Id())
-	})
+	_ = sock.On("disconnect", func(...any) { expiry.Stop() })
 	_ = sock.On(models.EventSubmitOrder, func(args ...any) { s.onLegacyEmit(sess.principal, models.EventSubmitOrder, args) })
 	_ = sock.On(models.EventApprovalOrder, func(args ...any) { s.onLegacyEmit(sess.principal, models.EventApprovalOrder, args) })
 
 	gate := s.gate(room)
 	gate.Lock()
 	defer gate.Unlock()
+	var missed []models.Notification
 	if sess.replay {
-		s.replay(sock, sess)
+		missed = s.missed(sess)
+	}
+	// A replayed alert whose live emit comes later (its request is still
+	// between commit and emit, here or on another node) must skip this
+	// socket: it joins the alert's own room, which every live emit of that
+	// alert excludes, before it joins the account's room.
+	seen := make([]socketio.Room, len(missed))
+	for i, n := range missed {
+		seen[i] = seenRoom(n.ID)
+	}
+	if len(seen) > 0 {
+		sock.Join(seen...)
+		time.AfterFunc(seenFor, func() {
+			for _, r := range seen {
+				sock.Leave(r)
+			}
+		})
 	}
 	sock.Join(socketio.Room(room))
+	for _, n := range missed {
+		_ = sock.Emit(n.Event, AlertFor(n))
+	}
 }
 
-// replay emits, in order, the alerts the device missed. The caller holds
-// the account's gate, so no live alert for it is emitted meanwhile.
-func (s *Server) replay(sock *socketio.Socket, sess *session) {
+// expiredGrace is how long a client whose login expired may keep its
+// connection open after being told.
+const expiredGrace = 10 * time.Second
+
+// seenFor is how long a replayed socket keeps out of the live emits of
+// what it was replayed: live emits follow their commit within moments.
+const seenFor = time.Minute
+
+// seenRoom holds the sockets that were replayed alert id.
+func seenRoom(id int64) socketio.Room {
+	return socketio.Room("notification:" + strconv.FormatInt(id, 10))
+}
+
+// missed loads the alerts a reconnecting device missed.
+func (s *Server) missed(sess *session) []models.Notification {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	missed, err := s.db.Missed(ctx, sess.principal, sess.lastSeen)
 	if err != nil {
 		s.log.Warn("replay missed alerts", "room", sess.principal.Room(), "err", err)
-		return
 	}
-	if len(missed) == 0 {
-		return
-	}
-	ids := make(map[int64]struct{}, len(missed))
-	for _, n := range missed {
-		_ = sock.Emit(n.Event, AlertFor(n))
-		ids[n.ID] = struct{}{}
-	}
-	room := sess.principal.Room()
-	s.mu.Lock()
-	if s.replayed[room] == nil {
-		s.replayed[room] = map[socketio.SocketId]map[int64]struct{}{}
-	}
-	s.replayed[room][sock.Id()] = ids
-	s.mu.Unlock()
-}
-
-func (s *Server) forgetReplayed(room string, id socketio.SocketId) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sockets := s.replayed[room]; sockets != nil {
-		delete(sockets, id)
-		if len(sockets) == 0 {
-			delete(s.replayed, room)
-		}
-	}
+	return missed
 }
 
 func (s *Server) gate(room string) *sync.Mutex {
@@ -236,26 +234,13 @@ func (s *Server) gate(room string) *sync.Mutex {
 }
 
 // Notify emits a committed alert to every socket in its recipient's room,
-// except sockets that already got it by replay.
+// on every node, except sockets that already got it by replay.
 func (s *Server) Notify(n models.Notification) {
 	room := n.Recipient().Room()
 	gate := s.gate(room)
 	gate.Lock()
 	defer gate.Unlock()
-
-	var skip []socketio.Room
-	s.mu.Lock()
-	for id, ids := range s.replayed[room] {
-		if _, ok := ids[n.ID]; ok {
-			skip = append(skip, socketio.Room(id))
-		}
-	}
-	s.mu.Unlock()
-	op := s.io.To(socketio.Room(room))
-	if len(skip) > 0 {
-		op = op.Except(skip...)
-	}
-	_ = op.Emit(n.Event, AlertFor(n))
+	_ = s.io.To(socketio.Room(room)).Except(seenRoom(n.ID)).Emit(n.Event, AlertFor(n))
 }
 
 // OrderUpdated emits ORDER_UPDATED to the order's customer and owner. It

@@ -25,6 +25,7 @@ const testDir = path.resolve(here, '..');
 
 export const SUBMIT_ORDER = 'SUBMIT_ORDER';
 export const APPROVAL_ORDER = 'APPROVAL_ORDER';
+export const ALERT_EVENTS = [SUBMIT_ORDER, APPROVAL_ORDER];
 export const SUBMIT_MESSAGE = '주문이 들어왔습니다.';
 export const APPROVAL_MESSAGE = '주문이 승인되었습니다.';
 
@@ -391,6 +392,15 @@ class Device {
   record(event, args) {
     this.events.push({ event, data: args[0], at: Date.now() });
     for (const w of [...this.waiters]) w.check();
+  }
+
+  /**
+   * The alerts received (SUBMIT_ORDER / APPROVAL_ORDER), in arrival order,
+   * as {event, data}. Other events (orderbell may add its own, e.g. state
+   * updates) are kept in .events but are not alerts.
+   */
+  alerts() {
+    return this.events.filter((e) => ALERT_EVENTS.includes(e.event));
   }
 
   /** Received events named `event` (payloads), optionally filtered. */

@@ -143,7 +143,7 @@ describe('foreign origins (default: same origin only)', () => {
     // Only the accepted order rang the owner: a refused one would have come first.
     await ownerDevice.waitFor(SUBMIT_ORDER, (p) => p.order_id === order.order_id);
     await ownerDevice.flush();
-    assert.deepEqual(ownerDevice.events.map((e) => e.data.order_id), [order.order_id]);
+    assert.deepEqual(ownerDevice.alerts().map((e) => e.data.order_id), [order.order_id]);
 
     // Accepting from a foreign origin is refused too, and rings nobody.
     const evilAccept = await http(server, 'PATCH', `/order-receive/${order.order_id}`, {
@@ -179,9 +179,44 @@ describe('CORS_ORIGINS=http://shop.example', () => {
     assert.notEqual(evil.headers.get('access-control-allow-origin'), '*');
     assert.notEqual(evil.headers.get('access-control-allow-origin'), EVIL);
 
+    // HTTP API reads: granted to the listed origin only.
+    const client = await loginSeedClient(corsServer);
+    const evilRead = await http(corsServer, 'GET', '/orders', { token: client.token, headers: { Origin: EVIL } });
+    assert.ok(![EVIL, '*'].includes(evilRead.headers.get('access-control-allow-origin')), 'CORS grant to a foreign origin');
+    const shopRead = await http(corsServer, 'GET', '/orders', { token: client.token, headers: { Origin: SHOP } });
+    assert.equal(shopRead.status, 200);
+    assert.equal(shopRead.headers.get('access-control-allow-origin'), SHOP);
+
     // A listed origin can upgrade to WebSocket; an unlisted one cannot.
     assert.equal((await upgrade(corsServer, wsPath, { Origin: SHOP })).status, 101);
     assert.equal((await upgrade(corsServer, wsPath, { Origin: EVIL })).status, 403);
+  });
+
+  test('the listed origin’s CORS preflights for the REST API are granted, a foreign one’s never', async () => {
+    // A page of the listed origin that POSTs JSON or PATCHes makes the
+    // browser send a preflight first; without a grant the browser never
+    // sends the request itself.
+    const preflight = (origin, method, urlPath) =>
+      http(corsServer, 'OPTIONS', urlPath, {
+        headers: { Origin: origin, 'Access-Control-Request-Method': method, 'Access-Control-Request-Headers': 'content-type' },
+      });
+    const results = [];
+    for (const [method, urlPath] of [['POST', '/order'], ['PATCH', '/order-receive/1'], ['POST', '/login']]) {
+      const shop = await preflight(SHOP, method, urlPath);
+      results.push({
+        request: `OPTIONS ${urlPath} (${method}) from ${SHOP}`,
+        status: shop.status,
+        allowOrigin: shop.headers.get('access-control-allow-origin'),
+        allowCredentials: shop.headers.get('access-control-allow-credentials'),
+      });
+      const evil = await preflight(EVIL, method, urlPath);
+      assert.ok(![EVIL, '*'].includes(evil.headers.get('access-control-allow-origin')), `preflight grant to ${EVIL} on ${urlPath}`);
+    }
+    assert.deepEqual(
+      results.filter((r) => !(r.status >= 200 && r.status < 300 && r.allowOrigin === SHOP && r.allowCredentials === 'true')),
+      [],
+      'preflights from the listed origin that were not granted',
+    );
   });
 
   test('the listed origin may place an order with the cookie, answered with its CORS grant', async (t) => {

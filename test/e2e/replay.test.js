@@ -34,12 +34,13 @@ after(async () => {
   await server?.stop();
 });
 
-const orderIds = (device, event = SUBMIT_ORDER) => device.events.filter((e) => e.event === event).map((e) => e.data.order_id);
-const allEvents = (device) => device.events.map((e) => `${e.event}#${e.data?.order_id}`);
+const orderIds = (device, event = SUBMIT_ORDER) => device.received(event).map((p) => p.order_id);
+/** The alerts a device received, as "EVENT#order_id", in arrival order. */
+const allEvents = (device) => device.alerts().map((e) => `${e.event}#${e.data?.order_id}`);
 
 function assertAscendingOnce(device) {
-  const ids = device.events.map((e) => e.data.notification_id);
-  assert.equal(new Set(ids).size, ids.length, `${device.label}: an alert arrived twice: ${JSON.stringify(device.events)}`);
+  const ids = device.alerts().map((e) => e.data.notification_id);
+  assert.equal(new Set(ids).size, ids.length, `${device.label}: an alert arrived twice: ${JSON.stringify(device.alerts())}`);
   assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `${device.label}: alerts out of order: ${ids}`);
 }
 
@@ -80,7 +81,7 @@ describe('replay of missed alerts', () => {
     );
     assertAscendingOnce(back);
     for (const [i, o] of missed.entries()) {
-      const p = back.events[i].data;
+      const p = back.alerts()[i].data;
       assert.ok(p.notification_id > lastSeen, `replayed ${p.notification_id} is not after ${lastSeen}`);
       assert.equal(p.message, SUBMIT_MESSAGE);
       assert.equal(p.store_id, owner.storeId);
@@ -102,7 +103,7 @@ describe('replay of missed alerts', () => {
 
     // last_notification_id as a numeric string, as localStorage gives it:
     // everything after the second missed alert.
-    const afterSecond = back.events[1].data.notification_id;
+    const afterSecond = back.alerts()[1].data.notification_id;
     const fromString = t.track(
       await connectV4(server, { token: owner.token, lastNotificationId: String(afterSecond), label: 'owner, string id' }),
     );
