@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +21,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/orderbell/orderbell/auth"
 	"github.com/orderbell/orderbell/models"
@@ -48,6 +49,7 @@ type config struct {
 	TokenTTL       time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"12h"`
 	DatabaseURL    string        `env:"DATABASE_URL" envDefault:"sqlite:orderbell.db"`
 	RedisURL       string        `env:"REDIS_URL"`
+	RedisKey       string        `env:"REDIS_KEY" envDefault:"socket.io"`
 	CORSOrigins    []string      `env:"CORS_ORIGINS" envSeparator:","`
 	CookieSecure   bool          `env:"COOKIE_SECURE"`
 	LogLevel       slog.Level    `env:"LOG_LEVEL" envDefault:"info"`
@@ -62,9 +64,9 @@ func run(ctx context.Context, stdout io.Writer) error {
 	}
 	log := newLogger(cfg, stdout)
 
-	if cfg.RedisURL != "" {
-		return errors.New("REDIS_URL: running several nodes is not supported by this build yet; unset it to run one node")
-	}
+	log.Info("configuration", "addr", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
+		"database", redact(cfg.DatabaseURL), "redis", redact(cfg.RedisURL), "cors_origins", cfg.CORSOrigins,
+		"cookie_secure", cfg.CookieSecure, "token_ttl", cfg.TokenTTL)
 	key := []byte(cfg.AccessTokenKey)
 	if len(key) == 0 {
 		key = randomKey()
@@ -92,11 +94,26 @@ func run(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	checks := []router.Check{{Name: "database", Ping: db.Ping}}
+	var redis *socket.Redis
+	if cfg.RedisURL != "" {
+		if redis, err = socket.OpenRedis(ctx, cfg.RedisURL, cfg.RedisKey, log); err != nil {
+			return err
+		}
+		defer redis.Close()
+		checks = append(checks, router.Check{Name: "redis", Ping: redis.Ping})
+	}
+
 	tokens := auth.NewTokens(key, cfg.TokenTTL)
-	sockets := socket.NewServer(socket.Config{AllowedOrigins: origins}, tokens, db, log)
+	sockets := socket.NewServer(socket.Config{AllowedOrigins: origins, Redis: redis, Metrics: registry}, tokens, db, log)
 	handler := router.New(
 		router.Config{CookieSecure: cfg.CookieSecure, AllowedOrigins: origins},
-		router.Deps{DB: db, Tokens: tokens, Notifier: sockets, Sockets: sockets.Handler(), Static: static.FS, Pages: pages, Log: log},
+		router.Deps{
+			DB: db, Tokens: tokens, Notifier: sockets, Sockets: sockets.Handler(),
+			Static: static.FS, Pages: pages, Checks: checks, Metrics: registry, Log: log,
+		},
 	)
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
@@ -113,14 +130,36 @@ func run(ctx context.Context, stdout io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
+	// Stop accepting and finish in-flight requests, close every socket so
+	// its client reconnects to another node, then (deferred) close Redis
+	// and the database. All bounded by SHUTDOWN_TIMEOUT.
+	log.Info("shutting down", "timeout", cfg.ShutdownGrace)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
+	shutdownErr := make(chan error, 1)
+	go func() { shutdownErr <- srv.Shutdown(shutdownCtx) }()
 	sockets.Close()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := <-shutdownErr; err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	log.Info("stopped")
 	return nil
+}
+
+// redact hides the password of a URL or DSN for logging.
+func redact(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		return u.String()
+	}
+	if at := strings.LastIndex(raw, "@"); at > 0 {
+		if colon := strings.Index(raw[:at], ":"); colon >= 0 {
+			return raw[:colon+1] + "xxxxx" + raw[at:]
+		}
+	}
+	return raw
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {

@@ -114,6 +114,9 @@ type Notification struct {
 	TotalPrice    int64      `gorm:"not null"`
 	CreatedAt     time.Time  `gorm:"not null;index"`
 	ReadAt        *time.Time ``
+	// CommittedAt is when the transaction that stored it committed; it is
+	// not stored (it measures commit-to-emit latency).
+	CommittedAt time.Time `gorm:"-"`
 }
 
 // Recipient is the account the alert is for.

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -90,6 +91,7 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 	if err != nil {
 		return Order{}, Notification{}, dbErr(err)
 	}
+	alert.CommittedAt = time.Now()
 	return order, alert, nil
 }
 
@@ -134,6 +136,7 @@ func (db *DB) AcceptOrder(ctx context.Context, owner Principal, orderID int64) (
 	if err != nil {
 		return Order{}, Notification{}, dbErr(err)
 	}
+	alert.CommittedAt = time.Now()
 	return order, alert, nil
 }
 

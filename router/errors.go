@@ -47,10 +47,10 @@ func (s *Server) errorMessage(c *gin.Context, err error) (int, string) {
 	status := statusOf(err)
 	switch status {
 	case http.StatusInternalServerError:
-		s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
+		s.logger(c).Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 		return status, "internal error"
 	case http.StatusServiceUnavailable:
-		s.log.Warn("database unavailable", "method", c.Request.Method, "path", c.FullPath(), "err", err)
+		s.logger(c).Warn("database unavailable", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 		return status, "the database is unavailable; try again shortly"
 	}
 	return status, err.Error()

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/gin-contrib/cors"
+	"github.com/gin-contrib/requestid"
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orderbell/orderbell/auth"
 	"github.com/orderbell/orderbell/models"
@@ -41,6 +43,8 @@ type Server struct {
 	sockets  http.Handler
 	static   fs.FS
 	pages    views.Pages
+	checks   []Check
+	metrics  *httpMetrics
 	log      *slog.Logger
 	engine   *gin.Engine
 }
@@ -55,7 +59,12 @@ type Deps struct {
 	// Static holds the files under /static/, and socket.io.js.
 	Static fs.FS
 	Pages  views.Pages
-	Log    *slog.Logger
+	// Checks are what /readyz asks (the database; Redis when configured).
+	Checks []Check
+	// Metrics registers the HTTP series and is served at /metrics; nil
+	// serves no metrics.
+	Metrics *prometheus.Registry
+	Log     *slog.Logger
 }
 
 // New builds the router.
@@ -69,10 +78,16 @@ func New(cfg Config, deps Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
 		cfg: cfg, db: deps.DB, tokens: deps.Tokens, notifier: deps.Notifier,
-		sockets: deps.Sockets, static: deps.Static, pages: deps.Pages, log: deps.Log,
+		sockets: deps.Sockets, static: deps.Static, pages: deps.Pages, checks: deps.Checks, log: deps.Log,
 		engine: gin.New(),
 	}
-	s.engine.Use(gin.Recovery(), s.logRequests, s.checkOrigin)
+	var gatherer prometheus.Gatherer
+	var registerer prometheus.Registerer
+	if deps.Metrics != nil {
+		gatherer, registerer = deps.Metrics, deps.Metrics
+	}
+	s.metrics = newHTTPMetrics(registerer)
+	s.engine.Use(gin.Recovery(), requestid.New(), s.observe, s.checkOrigin)
 	if len(cfg.AllowedOrigins) > 0 {
 		// On the engine, not a group: preflights match no route.
 		s.engine.Use(exceptSockets(cors.New(cors.Config{
@@ -84,6 +99,7 @@ func New(cfg Config, deps Deps) *Server {
 		})))
 	}
 	s.registerSocketRoutes()
+	s.registerOpsRoutes(s.engine, gatherer)
 
 	api := s.engine.Group("/")
 	api.Use(s.limitBody)
@@ -114,13 +130,6 @@ func exceptSockets(mw gin.HandlerFunc) gin.HandlerFunc {
 }
 
 func isSocketPath(path string) bool { return strings.HasPrefix(path, "/socket.io/") }
-
-func (s *Server) logRequests(c *gin.Context) {
-	start := time.Now()
-	c.Next()
-	s.log.Debug("request", "method", c.Request.Method, "path", c.Request.URL.Path,
-		"status", c.Writer.Status(), "duration", time.Since(start))
-}
 
 func (s *Server) limitBody(c *gin.Context) {
 	if c.Request.ContentLength > s.cfg.MaxBodyBytes {

@@ -32,24 +32,27 @@ const EventOrderUpdated = "ORDER_UPDATED"
 
 // OrderUpdate is the payload of ORDER_UPDATED.
 type OrderUpdate struct {
-	OrderID    int64  `json:"order_id"`
-	Status     int    `json:"status"`
-	StoreID    int64  `json:"store_id"`
-	ClientID   int64  `json:"client_id"`
-	OwnerID    int64  `json:"owner_id"`
-	TotalPrice int64  `json:"total_price"`
-	UpdatedAt  string `json:"updated_at"`
+	OrderID    int64  `json:"order_id" msgpack:"order_id"`
+	Status     int    `json:"status" msgpack:"status"`
+	StoreID    int64  `json:"store_id" msgpack:"store_id"`
+	ClientID   int64  `json:"client_id" msgpack:"client_id"`
+	OwnerID    int64  `json:"owner_id" msgpack:"owner_id"`
+	TotalPrice int64  `json:"total_price" msgpack:"total_price"`
+	UpdatedAt  string `json:"updated_at" msgpack:"updated_at"`
 }
 
 // Alert is the payload of SUBMIT_ORDER and APPROVAL_ORDER. Keys may be
 // added, never removed: the browser client reads them by name.
+//
+// The msgpack tags matter: the Redis adapter carries payloads to other
+// nodes in msgpack, which would otherwise use the Go field names.
 type Alert struct {
-	Message        string `json:"message"`
-	NotificationID int64  `json:"notification_id"`
-	OrderID        int64  `json:"order_id"`
-	StoreID        int64  `json:"store_id"`
-	TotalPrice     int64  `json:"total_price"`
-	CreatedAt      string `json:"created_at"`
+	Message        string `json:"message" msgpack:"message"`
+	NotificationID int64  `json:"notification_id" msgpack:"notification_id"`
+	OrderID        int64  `json:"order_id" msgpack:"order_id"`
+	StoreID        int64  `json:"store_id" msgpack:"store_id"`
+	TotalPrice     int64  `json:"total_price" msgpack:"total_price"`
+	CreatedAt      string `json:"created_at" msgpack:"created_at"`
 }
 
 // jsTime is JavaScript's Date.prototype.toISOString format.

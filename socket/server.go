@@ -3,6 +3,7 @@ package socket
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"math"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	socketio "github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
@@ -28,6 +30,10 @@ type Config struct {
 	// ConnectTimeout closes a connection that has not joined a namespace,
 	// such as one refused as unauthorized; default 10 s.
 	ConnectTimeout time.Duration
+	// Redis, when set, carries every emit to the sockets of every node.
+	Redis *Redis
+	// Metrics registers the socket series; nil registers none.
+	Metrics prometheus.Registerer
 }
 
 // Server is the Socket.IO server. It implements Notifier.
@@ -37,6 +43,7 @@ type Server struct {
 	tokens  *auth.Tokens
 	db      *models.DB
 	log     *slog.Logger
+	metrics *metrics
 
 	// gates serialise, per account, a reconnecting socket's replay with
 	// this node's live deliveries to that account, so replayed alerts come
@@ -69,8 +76,11 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 	if len(cfg.AllowedOrigins) > 0 {
 		opts.SetCors(&types.Cors{Origin: cfg.AllowedOrigins, Credentials: true})
 	}
+	if cfg.Redis != nil {
+		opts.SetAdapter(cfg.Redis.adapter)
+	}
 
-	s := &Server{tokens: tokens, db: db, log: log, seed: maphash.MakeSeed()}
+	s := &Server{tokens: tokens, db: db, log: log, seed: maphash.MakeSeed(), metrics: newMetrics(cfg.Metrics)}
 	s.io = socketio.NewServer(nil, opts)
 	s.io.Use(s.authenticate)
 	_ = s.io.On("connection", func(args ...any) { s.onConnection(args[0].(*socketio.Socket)) })
@@ -93,6 +103,7 @@ func (s *Server) Close() {
 func (s *Server) authenticate(sock *socketio.Socket, next func(*socketio.ExtendedError)) {
 	sess, err := s.handshake(sock)
 	if err != nil {
+		s.metrics.refused.WithLabelValues(refusalReason(err)).Inc()
 		s.log.Debug("socket handshake refused", "reason", err.Error(), "address", sock.Handshake().Address)
 		next(socketio.NewExtendedError(refusal(err), nil))
 		return
@@ -118,14 +129,14 @@ func (s *Server) handshake(sock *socketio.Socket) (*session, error) {
 	if raw, ok := hs.Auth["token"]; ok {
 		t, isString := raw.(string)
 		if !isString {
-			return nil, errors.New("auth.token is not a string")
+			return nil, fmt.Errorf("%w: auth.token is not a string", auth.ErrInvalidToken)
 		}
 		token = t
 	} else if c, err := sock.Request().Request().Cookie(auth.CookieName); err == nil {
 		token = c.Value
 	}
 	if token == "" {
-		return nil, errors.New("no token")
+		return nil, errNoToken
 	}
 	p, expires, err := s.tokens.Parse(token)
 	if err != nil {
@@ -172,7 +183,12 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 		sock.Disconnect(false)
 		time.AfterFunc(expiredGrace, func() { sock.Conn().Close(true) })
 	})
-	_ = sock.On("disconnect", func(...any) { expiry.Stop() })
+	connected := s.metrics.connected.WithLabelValues(string(sess.principal.Role))
+	connected.Inc()
+	_ = sock.On("disconnect", func(...any) {
+		expiry.Stop()
+		connected.Dec()
+	})
 	_ = sock.On(models.EventSubmitOrder, func(args ...any) { s.onLegacyEmit(sess.principal, models.EventSubmitOrder, args) })
 	_ = sock.On(models.EventApprovalOrder, func(args ...any) { s.onLegacyEmit(sess.principal, models.EventApprovalOrder, args) })
 
@@ -203,6 +219,7 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	for _, n := range missed {
 		_ = sock.Emit(n.Event, AlertFor(n))
 	}
+	s.metrics.replayed.Add(float64(len(missed)))
 }
 
 // expiredGrace is how long a client whose login expired may keep its
@@ -241,6 +258,10 @@ func (s *Server) Notify(n models.Notification) {
 	gate.Lock()
 	defer gate.Unlock()
 	_ = s.io.To(socketio.Room(room)).Except(seenRoom(n.ID)).Emit(n.Event, AlertFor(n))
+	s.metrics.emitted.WithLabelValues(n.Event).Inc()
+	if !n.CommittedAt.IsZero() {
+		s.metrics.latency.Observe(time.Since(n.CommittedAt).Seconds())
+	}
 }
 
 // OrderUpdated emits ORDER_UPDATED to the order's customer and owner. It
