@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -52,9 +53,11 @@ type config struct {
 	RedisKey       string        `env:"REDIS_KEY" envDefault:"socket.io"`
 	CORSOrigins    []string      `env:"CORS_ORIGINS" envSeparator:","`
 	CookieSecure   bool          `env:"COOKIE_SECURE"`
+	DemoData       bool          `env:"DEMO_DATA" envDefault:"true"`
 	LogLevel       slog.Level    `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat      string        `env:"LOG_FORMAT" envDefault:"text"`
 	ShutdownGrace  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s"`
+	PprofAddr      string        `env:"PPROF_ADDR"`
 }
 
 func run(ctx context.Context, stdout io.Writer) error {
@@ -82,12 +85,14 @@ func run(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	logins, err := db.SeedDemo(ctx)
-	if err != nil {
-		return err
-	}
-	for _, l := range logins {
-		log.Info("demo login", "role", l.Role, "email", l.Email, "password", l.Password)
+	if cfg.DemoData {
+		logins, err := db.SeedDemo(ctx)
+		if err != nil {
+			return err
+		}
+		for _, l := range logins {
+			log.Info("demo login", "role", l.Role, "email", l.Email, "password", l.Password)
+		}
 	}
 
 	pages, err := views.Parse()
@@ -116,6 +121,12 @@ func run(ctx context.Context, stdout io.Writer) error {
 		},
 	)
 
+	if cfg.PprofAddr != "" {
+		if err := servePprof(cfg.PprofAddr, log); err != nil {
+			return err
+		}
+	}
+
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return err
@@ -143,6 +154,27 @@ func run(ctx context.Context, stdout io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// servePprof serves Go's profiler on a loopback address of its own, for
+// measuring; it is never on the public listener.
+func servePprof(addr string, log *slog.Logger) error {
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("PPROF_ADDR: %q must be a loopback address with a port, like 127.0.0.1:6060", addr)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	go func() { _ = http.Serve(ln, mux) }()
+	log.Info("pprof listening", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
 	return nil
 }
 

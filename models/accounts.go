@@ -49,6 +49,10 @@ func tableFor(role Role) string {
 // CreateAccount stores a new client or owner with a bcrypt hash of its
 // password. An email already taken for that role is a conflict.
 func (db *DB) CreateAccount(ctx context.Context, in SignupInput) (Principal, error) {
+	return createAccount(db.gorm.WithContext(ctx), in)
+}
+
+func createAccount(tx *gorm.DB, in SignupInput) (Principal, error) {
 	if _, err := ParseRole(string(in.Role)); err != nil {
 		return Principal{}, err
 	}
@@ -74,7 +78,7 @@ func (db *DB) CreateAccount(ctx context.Context, in SignupInput) (Principal, err
 		return Principal{}, err
 	}
 	account := Account{Email: email, PasswordHash: string(hash), Nickname: nickname, CreatedAt: now()}
-	err = db.gorm.WithContext(ctx).Table(tableFor(in.Role)).Create(&account).Error
+	err = tx.Table(tableFor(in.Role)).Create(&account).Error
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return Principal{}, conflict("an %s account with this email already exists", in.Role)
 	}

@@ -260,3 +260,30 @@ func (p *proxy) restore() {
 	defer p.mu.Unlock()
 	p.down = false
 }
+
+// Nodes starting together on one empty database all come up with the one
+// demo data set.
+func TestSeedDemoConcurrently(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		logins := make([][]models.DemoLogin, 4)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				logins[i], errs[i] = db.SeedDemo(ctx)
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil || len(logins[i]) != 2 {
+				t.Errorf("node %d: %v, logins %v", i, err, logins[i])
+			}
+		}
+		stores, err := db.ListStores(ctx)
+		if err != nil || len(stores) != 1 {
+			t.Errorf("%d stores after seeding from 4 nodes, want 1 (%v)", len(stores), err)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -37,7 +38,10 @@ func (db *DB) SeedDemo(ctx context.Context) ([]DemoLogin, error) {
 		return nil, dbErr(err)
 	}
 	if clients == 0 && owners == 0 {
-		if err := db.seed(ctx); err != nil {
+		// One transaction: several nodes starting on one empty database
+		// race here; the losers see a taken email and use the winner's.
+		err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return seed(tx) })
+		if err != nil && !errors.Is(err, ErrConflict) {
 			return nil, fmt.Errorf("seed demo data: %w", err)
 		}
 	}
@@ -55,13 +59,13 @@ func (db *DB) SeedDemo(ctx context.Context) ([]DemoLogin, error) {
 	return present, nil
 }
 
-func (db *DB) seed(ctx context.Context) error {
+func seed(tx *gorm.DB) error {
 	for _, l := range demoLogins {
 		nickname := "데모 사장님"
 		if l.Role == RoleClient {
 			nickname = "데모 손님"
 		}
-		p, err := db.CreateAccount(ctx, SignupInput{Role: l.Role, Email: l.Email, Password: l.Password, Nickname: nickname})
+		p, err := createAccount(tx, SignupInput{Role: l.Role, Email: l.Email, Password: l.Password, Nickname: nickname})
 		if err != nil {
 			return err
 		}
@@ -72,8 +76,7 @@ func (db *DB) seed(ctx context.Context) error {
 		for _, m := range demoMenus {
 			store.Menus = append(store.Menus, Menu{Name: m.Name, Price: m.Price})
 		}
-		err = db.gorm.WithContext(ctx).Session(&gorm.Session{FullSaveAssociations: true}).Create(&store).Error
-		if err != nil {
+		if err := tx.Session(&gorm.Session{FullSaveAssociations: true}).Create(&store).Error; err != nil {
 			return err
 		}
 	}

@@ -269,22 +269,50 @@
   if (!me || typeof window.io !== 'function') return;
 
   const lastKey = key('last');
-  const shownKey = key('shown');
   const lastSeen = () => Number(store.get(lastKey, body.dataset.lastNotificationId || '0')) || 0;
   if (store.get(lastKey, null) === null) store.set(lastKey, String(lastSeen()));
 
-  // Once per browser: tabs take a lock and share the list of shown ids.
+  // Once per browser: the first tab to add the alert's id to IndexedDB
+  // shows it. An add is atomic across tabs; localStorage is not (Chromium
+  // passes its writes between tabs asynchronously).
+  let shownDB = null;
+  function openShown() {
+    if (shownDB) return shownDB;
+    shownDB = new Promise((resolve) => {
+      try {
+        const req = indexedDB.open('orderbell', 1);
+        req.onupgradeneeded = () => req.result.createObjectStore('shown');
+        req.onsuccess = () => {
+          const db = req.result;
+          // Forget what was shown more than a day ago (values are times).
+          const cutoff = Date.now() - 86400000;
+          try {
+            db.transaction('shown', 'readwrite').objectStore('shown').openCursor().onsuccess = (e) => {
+              const cursor = e.target.result;
+              if (!cursor) return;
+              if (cursor.value < cutoff) cursor.delete();
+              cursor.continue();
+            };
+          } catch { /* best effort */ }
+          resolve(db);
+        };
+        req.onerror = () => resolve(null);
+      } catch { resolve(null); }
+    });
+    return shownDB;
+  }
+  const seenHere = new Set();
   async function firstTime(id) {
-    const check = () => {
-      let shown = [];
-      try { shown = JSON.parse(store.get(shownKey, '[]')); } catch { shown = []; }
-      if (shown.includes(id)) return false;
-      shown.push(id);
-      store.set(shownKey, JSON.stringify(shown.slice(-200)));
-      return true;
-    };
-    if (navigator.locks && navigator.locks.request) return navigator.locks.request(shownKey, check);
-    return check();
+    if (seenHere.has(id)) return false;
+    seenHere.add(id);
+    const db = await openShown();
+    if (!db) return true;
+    return new Promise((resolve) => {
+      const tx = db.transaction('shown', 'readwrite');
+      const req = tx.objectStore('shown').add(Date.now(), `${me}:${id}`);
+      req.onsuccess = () => resolve(true);
+      req.onerror = (e) => { e.preventDefault(); resolve(false); };
+    });
   }
 
   async function onAlert(event, payload) {

@@ -126,11 +126,13 @@ const LISTENING = /msg=listening addr=(\S+)/;
  * The returned object has url, port, key (the ACCESS_TOKEN_KEY), output()
  * (everything the process printed) and stop().
  */
-export async function startServer({ env = {}, timeoutMs = 20000 } = {}) {
+export async function startServer({ env = {}, timeoutMs = 20000, database, key: sharedKey } = {}) {
   const bin = serverBinary();
   const port = await freePort();
-  const db = await freshDatabase();
-  const key = `e2e-${randomBytes(16).toString('hex')}`;
+  // Several nodes share one database and key: the caller then owns both.
+  const db = database ?? (await freshDatabase());
+  const ownsDatabase = !database;
+  const key = sharedKey ?? `e2e-${randomBytes(16).toString('hex')}`;
   const child = spawn(bin, [], {
     env: {
       PATH: process.env.PATH,
@@ -167,8 +169,9 @@ export async function startServer({ env = {}, timeoutMs = 20000 } = {}) {
         await exited;
         clearTimeout(timer);
       }
-      await db.drop();
+      if (ownsDatabase) await db.drop();
     },
+    exited,
   };
 
   try {
