@@ -24,6 +24,8 @@ import (
 	"github.com/caarlos0/env/v11"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/ulule/limiter/v3"
+	redislimit "github.com/ulule/limiter/v3/drivers/store/redis"
 
 	"github.com/orderbell/orderbell/auth"
 	"github.com/orderbell/orderbell/models"
@@ -53,6 +55,10 @@ type config struct {
 	RedisKey       string        `env:"REDIS_KEY" envDefault:"socket.io"`
 	CORSOrigins    []string      `env:"CORS_ORIGINS" envSeparator:","`
 	CookieSecure   bool          `env:"COOKIE_SECURE"`
+	TrustedProxies []string      `env:"TRUSTED_PROXIES" envSeparator:","`
+	LoginFailures  string        `env:"RATE_LIMIT_LOGIN_FAILURES" envDefault:"10-H"`
+	LoginsPerAddr  string        `env:"RATE_LIMIT_LOGINS_PER_ADDRESS" envDefault:"60-M"`
+	OrdersPerUser  string        `env:"RATE_LIMIT_ORDERS" envDefault:"60-M"`
 	DemoData       bool          `env:"DEMO_DATA" envDefault:"true"`
 	LogLevel       slog.Level    `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat      string        `env:"LOG_FORMAT" envDefault:"text"`
@@ -113,13 +119,25 @@ func run(ctx context.Context, stdout io.Writer) error {
 
 	tokens := auth.NewTokens(key, cfg.TokenTTL)
 	sockets := socket.NewServer(socket.Config{AllowedOrigins: origins, Redis: redis, Metrics: registry}, tokens, db, log)
-	handler := router.New(
-		router.Config{CookieSecure: cfg.CookieSecure, AllowedOrigins: origins},
+	var limitStore limiter.Store
+	if redis != nil {
+		if limitStore, err = redislimit.NewStoreWithOptions(redis.Client(), limiter.StoreOptions{Prefix: cfg.RedisKey + "-limits"}); err != nil {
+			return err
+		}
+	}
+	handler, err := router.New(
+		router.Config{
+			CookieSecure: cfg.CookieSecure, AllowedOrigins: origins, TrustedProxies: cfg.TrustedProxies,
+			Limits: &router.Limits{LoginFailuresPerAccount: cfg.LoginFailures, LoginsPerAddress: cfg.LoginsPerAddr, OrdersPerClient: cfg.OrdersPerUser},
+		},
 		router.Deps{
 			DB: db, Tokens: tokens, Notifier: sockets, Sockets: sockets.Handler(),
-			Static: static.FS, Pages: pages, Checks: checks, Metrics: registry, Log: log,
+			Static: static.FS, Pages: pages, Checks: checks, Metrics: registry, LimitStore: limitStore, Log: log,
 		},
 	)
+	if err != nil {
+		return err
+	}
 
 	if cfg.PprofAddr != "" {
 		if err := servePprof(cfg.PprofAddr, log); err != nil {

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -86,7 +87,20 @@ func (s *Server) login(c *gin.Context) {
 		s.failForm(c, err, "/login")
 		return
 	}
-	p, err := s.db.Authenticate(c.Request.Context(), role, email, password)
+	ctx := c.Request.Context()
+	if wait := take(ctx, s.limits.loginAddress, "login-address:"+c.ClientIP(), "too many logins from your address; wait and try again"); wait != nil {
+		s.tooMany(c, wait)
+		return
+	}
+	account := accountKey(role, email)
+	if wait := reached(ctx, s.limits.loginFailures, account, "too many failed logins for this account; wait and try again"); wait != nil {
+		s.tooMany(c, wait)
+		return
+	}
+	p, err := s.db.Authenticate(ctx, role, email, password)
+	if errors.Is(err, models.ErrUnauthorized) {
+		_ = take(ctx, s.limits.loginFailures, account, "")
+	}
 	if err != nil {
 		s.failForm(c, err, "/login")
 		return

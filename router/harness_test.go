@@ -49,10 +49,17 @@ type harness struct {
 func newHarness(t *testing.T, db *models.DB, cfg router.Config) *harness {
 	t.Helper()
 	h := &harness{t: t, db: db, tokens: auth.NewTokens([]byte("router-test-key"), 0), notes: &recorder{}}
-	srv := httptest.NewServer(router.New(cfg, router.Deps{
+	if cfg.Limits == nil {
+		cfg.Limits = &router.Limits{} // no limits, unless the test is about them
+	}
+	handler, err := router.New(cfg, router.Deps{
 		DB: db, Tokens: h.tokens, Notifier: h.notes,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	h.url = srv.URL
 	return h

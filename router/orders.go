@@ -37,6 +37,11 @@ type orderResponse struct {
 }
 
 func (s *Server) placeOrder(c *gin.Context) {
+	p := principal(c)
+	if wait := take(c.Request.Context(), s.limits.orders, "orders:"+p.Room(), "too many orders; wait a minute and try again"); wait != nil {
+		s.tooMany(c, wait)
+		return
+	}
 	body, err := readBody(c)
 	if err != nil {
 		s.fail(c, err)
@@ -63,7 +68,7 @@ func (s *Server) placeOrder(c *gin.Context) {
 			return
 		}
 	}
-	order, alert, err := s.db.PlaceOrder(c.Request.Context(), principal(c), storeID, lines)
+	order, alert, err := s.db.PlaceOrder(c.Request.Context(), p, storeID, lines)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -5,6 +5,7 @@
 package router
 
 import (
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,8 @@ import (
 	"github.com/gin-contrib/requestid"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/ulule/limiter/v3"
+	"github.com/ulule/limiter/v3/drivers/store/memory"
 
 	"github.com/orderbell/orderbell/auth"
 	"github.com/orderbell/orderbell/models"
@@ -32,6 +35,12 @@ type Config struct {
 	AllowedOrigins []string
 	// MaxBodyBytes bounds a request body; default 1 MiB.
 	MaxBodyBytes int64
+	// Limits bound logins and orders; the zero value is DefaultLimits.
+	Limits *Limits
+	// TrustedProxies are the proxies (CIDRs) whose X-Forwarded-For names
+	// the client's address; none by default, so nobody can pose as another
+	// address to the per-address limits.
+	TrustedProxies []string
 }
 
 // Server serves orderbell over HTTP.
@@ -44,6 +53,7 @@ type Server struct {
 	static   fs.FS
 	pages    views.Pages
 	checks   []Check
+	limits   limiters
 	metrics  *httpMetrics
 	log      *slog.Logger
 	engine   *gin.Engine
@@ -64,13 +74,26 @@ type Deps struct {
 	// Metrics registers the HTTP series and is served at /metrics; nil
 	// serves no metrics.
 	Metrics *prometheus.Registry
-	Log     *slog.Logger
+	// LimitStore keeps the rate-limit counters (Redis, to share them
+	// between nodes); nil keeps them in memory.
+	LimitStore limiter.Store
+	Log        *slog.Logger
 }
 
 // New builds the router.
-func New(cfg Config, deps Deps) *Server {
+func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Limits == nil {
+		cfg.Limits = &DefaultLimits
+	}
+	if deps.LimitStore == nil {
+		deps.LimitStore = memory.NewStore()
+	}
+	limits, err := newLimiters(*cfg.Limits, deps.LimitStore)
+	if err != nil {
+		return nil, err
 	}
 	if deps.Notifier == nil {
 		deps.Notifier = socket.Nop{}
@@ -79,7 +102,10 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{
 		cfg: cfg, db: deps.DB, tokens: deps.Tokens, notifier: deps.Notifier,
 		sockets: deps.Sockets, static: deps.Static, pages: deps.Pages, checks: deps.Checks, log: deps.Log,
-		engine: gin.New(),
+		limits: limits, engine: gin.New(),
+	}
+	if err := s.engine.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
 	var gatherer prometheus.Gatherer
 	var registerer prometheus.Registerer
@@ -87,7 +113,7 @@ func New(cfg Config, deps Deps) *Server {
 		gatherer, registerer = deps.Metrics, deps.Metrics
 	}
 	s.metrics = newHTTPMetrics(registerer)
-	s.engine.Use(gin.Recovery(), requestid.New(), s.observe, s.checkOrigin)
+	s.engine.Use(gin.Recovery(), requestid.New(), s.observe, securityHeaders, s.checkOrigin)
 	if len(cfg.AllowedOrigins) > 0 {
 		// On the engine, not a group: preflights match no route.
 		s.engine.Use(exceptSockets(cors.New(cors.Config{
@@ -111,7 +137,19 @@ func New(cfg Config, deps Deps) *Server {
 	s.engine.NoRoute(func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"message": "no such page: " + c.Request.URL.Path})
 	})
-	return s
+	return s, nil
+}
+
+// securityHeaders are on every answer. The pages load scripts and styles
+// from this origin only, and have no inline script.
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	c.Next()
 }
 
 // ServeHTTP makes Server an http.Handler.

@@ -48,6 +48,9 @@ func OpenRedis(ctx context.Context, url, key string, log *slog.Logger) (*Redis, 
 	return &Redis{client: client, adapter: &adapter.RedisAdapterBuilder{Redis: rc, Opts: opt}}, nil
 }
 
+// Client is the Redis client, for other state nodes share (rate limits).
+func (r *Redis) Client() *rds.Client { return r.client }
+
 // Ping reports whether Redis answers.
 func (r *Redis) Ping(ctx context.Context) error { return r.client.Ping(ctx).Err() }
 
