@@ -15,6 +15,7 @@ type metrics struct {
 	latency   prometheus.Histogram
 	replayed  prometheus.Counter
 	refused   *prometheus.CounterVec
+	dropped   *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -36,9 +37,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orderbell_handshakes_refused_total", Help: "Socket handshakes refused, by reason.",
 		}, []string{"reason"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orderbell_sockets_dropped_total", Help: "Sockets the server disconnected, by reason.",
+		}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connected, m.emitted, m.latency, m.replayed, m.refused)
+		reg.MustRegister(m.connected, m.emitted, m.latency, m.replayed, m.refused, m.dropped)
 	}
 	return m
 }

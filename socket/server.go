@@ -34,16 +34,25 @@ type Config struct {
 	Redis *Redis
 	// Metrics registers the socket series; nil registers none.
 	Metrics prometheus.Registerer
+	// EmitRate (per second) and EmitBurst bound a socket's own emits;
+	// defaults DefaultEmitRate and DefaultEmitBurst.
+	EmitRate  float64
+	EmitBurst int
+	// SocketsPerAccount bounds one account's sockets on this node;
+	// default DefaultSocketsPerAccount.
+	SocketsPerAccount int
 }
 
 // Server is the Socket.IO server. It implements Notifier.
 type Server struct {
+	cfg     Config
 	io      *socketio.Server
 	handler http.Handler
 	tokens  *auth.Tokens
 	db      *models.DB
 	log     *slog.Logger
 	metrics *metrics
+	sockets accounts
 
 	// gates serialise, per account, a reconnecting socket's replay with
 	// this node's live deliveries to that account, so replayed alerts come
@@ -68,6 +77,12 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
+	if cfg.EmitRate <= 0 {
+		cfg.EmitRate, cfg.EmitBurst = DefaultEmitRate, DefaultEmitBurst
+	}
+	if cfg.SocketsPerAccount <= 0 {
+		cfg.SocketsPerAccount = DefaultSocketsPerAccount
+	}
 	opts := socketio.DefaultServerOptions()
 	opts.SetServeClient(false)
 	opts.SetAllowEIO3(true)
@@ -80,7 +95,10 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 		opts.SetAdapter(cfg.Redis.adapter)
 	}
 
-	s := &Server{tokens: tokens, db: db, log: log, seed: maphash.MakeSeed(), metrics: newMetrics(cfg.Metrics)}
+	s := &Server{
+		cfg: cfg, tokens: tokens, db: db, log: log, seed: maphash.MakeSeed(), metrics: newMetrics(cfg.Metrics),
+		sockets: accounts{rooms: map[string][]*socketio.Socket{}},
+	}
 	s.io = socketio.NewServer(nil, opts)
 	s.io.Use(s.authenticate)
 	_ = s.io.On("connection", func(args ...any) { s.onConnection(args[0].(*socketio.Socket)) })
@@ -188,7 +206,14 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	_ = sock.On("disconnect", func(...any) {
 		expiry.Stop()
 		connected.Dec()
+		s.sockets.remove(room, sock)
 	})
+	s.limitEmits(sock)
+	s.capQueue(sock)
+	for _, old := range s.sockets.add(room, sock, s.cfg.SocketsPerAccount) {
+		s.metrics.dropped.WithLabelValues("too_many_sockets").Inc()
+		old.Disconnect(false)
+	}
 	_ = sock.On(models.EventSubmitOrder, func(args ...any) { s.onLegacyEmit(sess.principal, models.EventSubmitOrder, args) })
 	_ = sock.On(models.EventApprovalOrder, func(args ...any) { s.onLegacyEmit(sess.principal, models.EventApprovalOrder, args) })
 
