@@ -3,7 +3,9 @@
 MYSQL_URL ?= mysql://root@127.0.0.1:3306/test
 BIN := $(CURDIR)/orderbell
 
-.PHONY: run build test test-go test-e2e npm
+FUZZTIME ?= 10s
+
+.PHONY: run build test test-go fuzz test-e2e npm
 
 run:
 	go run .
@@ -11,10 +13,18 @@ run:
 build:
 	CGO_ENABLED=0 go build -o $(BIN) .
 
-test: test-go test-e2e
+test: test-go fuzz test-e2e
 
 test-go:
 	ORDERBELL_TEST_MYSQL=$(MYSQL_URL) go test -count=1 -race ./...
+
+# Each fuzz target for a short fixed time (their seed corpora, with what
+# they found before in testdata/fuzz, also run in test-go).
+fuzz:
+	go test -run='^$$' -fuzz='^FuzzReadBody$$' -fuzztime=$(FUZZTIME) ./router/
+	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./auth/
+	go test -run='^$$' -fuzz='^FuzzLegacyPair$$' -fuzztime=$(FUZZTIME) ./socket/
+	go test -run='^$$' -fuzz='^FuzzWholeNumber$$' -fuzztime=$(FUZZTIME) ./socket/
 
 npm:
 	cd test && npm ci --no-audit --no-fund

@@ -106,7 +106,12 @@ func formTree(values url.Values) (fields, error) {
 		}
 		node[last] = value
 	}
-	return arraysFromIndexMaps(root).(map[string]any), nil
+	// Only nested fields become arrays: the body itself stays an object
+	// even when its keys are "0", "1"...
+	for k, v := range root {
+		root[k] = arraysFromIndexMaps(v)
+	}
+	return root, nil
 }
 
 // arraysFromIndexMaps turns maps keyed "0".."n-1" into arrays.

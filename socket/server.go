@@ -324,24 +324,9 @@ func (s *Server) onLegacyEmit(sender models.Principal, event string, args []any)
 }
 
 func (s *Server) checkLegacyEmit(sender models.Principal, event string, args []any) LegacyAck {
-	wantRole, key := models.RoleClient, "owner_id"
-	if event == models.EventApprovalOrder {
-		wantRole, key = models.RoleOwner, "client_id"
-	}
-	if sender.Role != wantRole {
-		return LegacyAck{Message: event + " is not sent by a " + string(sender.Role)}
-	}
-	var body map[string]any
-	if len(args) > 0 {
-		body, _ = args[0].(map[string]any)
-	}
-	other, ok := wholeNumber(body[key])
-	if !ok {
-		return LegacyAck{Message: key + " must be a whole number"}
-	}
-	clientID, ownerID := sender.ID, other
-	if sender.Role == models.RoleOwner {
-		clientID, ownerID = other, sender.ID
+	clientID, ownerID, problem := legacyPair(sender, event, args)
+	if problem != "" {
+		return LegacyAck{Message: problem}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -353,6 +338,31 @@ func (s *Server) checkLegacyEmit(sender models.Principal, event string, args []a
 		return LegacyAck{Message: "you have no order with that " + string(otherRole(sender.Role))}
 	}
 	return LegacyAck{OK: true, Message: "the alert was sent when the order was saved"}
+}
+
+// legacyPair reads who a legacy emit names: SUBMIT_ORDER {owner_id} from a
+// customer, APPROVAL_ORDER {client_id} from an owner. It returns the
+// customer and owner the emit is about, or why the emit is not one.
+func legacyPair(sender models.Principal, event string, args []any) (clientID, ownerID int64, problem string) {
+	wantRole, key := models.RoleClient, "owner_id"
+	if event == models.EventApprovalOrder {
+		wantRole, key = models.RoleOwner, "client_id"
+	}
+	if sender.Role != wantRole {
+		return 0, 0, event + " is not sent by a " + string(sender.Role)
+	}
+	var body map[string]any
+	if len(args) > 0 {
+		body, _ = args[0].(map[string]any)
+	}
+	other, ok := wholeNumber(body[key])
+	if !ok || other <= 0 {
+		return 0, 0, key + " must be a positive whole number"
+	}
+	if sender.Role == models.RoleOwner {
+		return other, sender.ID, ""
+	}
+	return sender.ID, other, ""
 }
 
 func otherRole(r models.Role) models.Role {
