@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -181,8 +182,11 @@ func wholeNumber(v any) (int64, bool) {
 		}
 		return int64(n), true
 	case string:
+		if n == "" || strings.TrimLeft(n, "0123456789") != "" {
+			return 0, false
+		}
 		id, err := strconv.ParseInt(n, 10, 64)
-		return id, err == nil && id >= 0
+		return id, err == nil
 	}
 	return 0, false
 }
