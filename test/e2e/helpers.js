@@ -126,9 +126,9 @@ const LISTENING = /msg=listening addr=(\S+)/;
  * The returned object has url, port, key (the ACCESS_TOKEN_KEY), output()
  * (everything the process printed) and stop().
  */
-export async function startServer({ env = {}, timeoutMs = 20000, database, key: sharedKey } = {}) {
+export async function startServer({ env = {}, timeoutMs = 20000, database, key: sharedKey, port: fixedPort } = {}) {
   const bin = serverBinary();
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   // Several nodes share one database and key: the caller then owns both.
   const db = database ?? (await freshDatabase());
   const ownsDatabase = !database;
