@@ -3,6 +3,7 @@ package socket
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	socketio "github.com/zishang520/socket.io/servers/socket/v3"
@@ -18,10 +19,13 @@ const (
 	// DefaultSocketsPerAccount bounds one account's sockets on a node; a
 	// new one beyond it drops the account's oldest.
 	DefaultSocketsPerAccount = 20
-	// maxQueued bounds what waits for a connection that does not read:
-	// past it the connection is dropped, so a dead reader never holds
-	// memory (or anyone's alerts) hostage.
-	maxQueued = 1024
+	// A connection with more than maxQueued packets waiting, whose
+	// transport has taken nothing for DefaultStallTimeout, has stopped
+	// reading: it is dropped, so a dead reader never holds memory. Past
+	// hardMaxQueued it is dropped whatever it does.
+	maxQueued           = 1024
+	hardMaxQueued       = 16 * maxQueued
+	DefaultStallTimeout = 10 * time.Second
 )
 
 // limitEmits disconnects a socket that emits faster than the rate.
@@ -38,15 +42,19 @@ func (s *Server) limitEmits(sock *socketio.Socket) {
 	})
 }
 
-// capQueue drops the connection when more than maxQueued packets wait
-// for it: the engine queues a packet ("packetCreate") and later hands the
-// queue to the transport ("flush"), which a stalled reader never lets it.
+// capQueue drops a connection that stopped reading. The engine queues
+// each packet ("packetCreate") and hands the queue to the transport
+// ("flush") whenever the transport is free; a transport stuck writing to
+// a reader that does not read takes nothing more.
 func (s *Server) capQueue(sock *socketio.Socket) {
 	conn := sock.Conn()
-	var queued atomic.Int64
+	var queued, lastFlush atomic.Int64
+	lastFlush.Store(time.Now().UnixNano())
 	var once sync.Once
 	_ = conn.On("packetCreate", func(...any) {
-		if queued.Add(1) > maxQueued {
+		n := queued.Add(1)
+		stalled := time.Since(time.Unix(0, lastFlush.Load())) > s.cfg.StallTimeout
+		if (n > maxQueued && stalled) || n > hardMaxQueued {
 			once.Do(func() {
 				s.metrics.dropped.WithLabelValues("slow_reader").Inc()
 				go conn.Close(true)
@@ -57,6 +65,7 @@ func (s *Server) capQueue(sock *socketio.Socket) {
 		if sent, ok := args[0].([]*packet.Packet); ok {
 			queued.Add(-int64(len(sent)))
 		}
+		lastFlush.Store(time.Now().UnixNano())
 	})
 }
 

@@ -42,6 +42,9 @@ type Config struct {
 	// SocketsPerAccount bounds one account's sockets on this node;
 	// default DefaultSocketsPerAccount.
 	SocketsPerAccount int
+	// StallTimeout is how long a connection with a full queue may take
+	// nothing before it is dropped; default DefaultStallTimeout.
+	StallTimeout time.Duration
 }
 
 // Server is the Socket.IO server. It implements Notifier.
@@ -83,6 +86,9 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 	}
 	if cfg.SocketsPerAccount <= 0 {
 		cfg.SocketsPerAccount = DefaultSocketsPerAccount
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = DefaultStallTimeout
 	}
 	opts := socketio.DefaultServerOptions()
 	opts.SetServeClient(false)

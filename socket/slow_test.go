@@ -1,0 +1,136 @@
+package socket
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/orderbell/orderbell/auth"
+	"github.com/orderbell/orderbell/models"
+)
+
+// rawClient is a Socket.IO v4 client over a bare WebSocket.
+type rawClient struct{ conn *websocket.Conn }
+
+func dialRaw(t *testing.T, url, token string) *rawClient {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(url, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	c := &rawClient{conn}
+	if open := c.read(t); !strings.HasPrefix(open, "0{") {
+		t.Fatalf("open packet %q", open)
+	}
+	auth, _ := json.Marshal(map[string]string{"token": token})
+	if err := conn.WriteMessage(websocket.TextMessage, append([]byte("40"), auth...)); err != nil {
+		t.Fatal(err)
+	}
+	if ack := c.read(t); !strings.HasPrefix(ack, `40{"sid"`) {
+		t.Fatalf("connect answer %q", ack)
+	}
+	return c
+}
+
+func (c *rawClient) read(t *testing.T) string {
+	t.Helper()
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, data, err := c.conn.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return string(data)
+}
+
+// A device that stops reading is dropped once its queue passes the bound;
+// meanwhile another device of the same account gets every alert promptly.
+func TestSlowReaderIsDropped(t *testing.T) {
+	db, err := models.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tokens := auth.NewTokens([]byte("k"), time.Hour)
+	reg := prometheus.NewRegistry()
+	s := NewServer(Config{Metrics: reg, StallTimeout: 300 * time.Millisecond}, tokens, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	defer s.Close()
+
+	owner := models.Principal{Role: models.RoleOwner, ID: 1}
+	token, _, _ := tokens.Issue(owner, time.Now())
+	stalled := dialRaw(t, srv.URL, token)
+	healthy := dialRaw(t, srv.URL, token)
+	_ = stalled // never read again
+
+	// The healthy device reads everything; every alert it gets is counted.
+	got := make(chan int, 1<<20)
+	go func() {
+		for {
+			_ = healthy.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+			_, data, err := healthy.conn.ReadMessage()
+			if err != nil {
+				close(got)
+				return
+			}
+			switch msg := string(data); {
+			case strings.HasPrefix(msg, `42["SUBMIT_ORDER"`):
+				got <- 1
+			case msg == "2":
+				_ = healthy.conn.WriteMessage(websocket.TextMessage, []byte("3"))
+			}
+		}
+	}()
+	next := int64(0)
+	notify := func() {
+		next++
+		s.Notify(models.Notification{ID: next, RecipientRole: models.RoleOwner, RecipientID: 1,
+			Event: models.EventSubmitOrder, OrderID: next, StoreID: 1, TotalPrice: 1000, CreatedAt: time.Now()})
+	}
+	received := func(n int64) {
+		for i := int64(0); i < n; i++ {
+			if _, ok := <-got; !ok {
+				t.Fatalf("the healthy device was disconnected after %d alerts", i)
+			}
+		}
+	}
+	// A burst far past the queue bound: the healthy device, though its
+	// queue grows past the bound for a moment, is not dropped, and gets
+	// all of it; the stalled one fills the kernel's buffers and stalls.
+	const burst = 40_000
+	start := time.Now()
+	for range burst {
+		notify()
+	}
+	received(burst)
+	t.Logf("%d alerts to two devices, one stalled, in %v", burst, time.Since(start))
+
+	// Alerts keep coming, one at a time: once the stalled device has taken
+	// nothing for the stall timeout, the next alert drops it.
+	dropped := func() float64 { return testutil.ToFloat64(s.metrics.dropped.WithLabelValues("slow_reader")) }
+	deadline := time.Now().Add(10 * time.Second)
+	for dropped() == 0 && time.Now().Before(deadline) {
+		notify()
+		received(1) // each alert reaches the healthy device promptly
+	}
+	if dropped() != 1 {
+		t.Fatalf("slow readers dropped: %v, want 1", dropped())
+	}
+	_ = stalled.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := stalled.conn.ReadMessage(); err != nil {
+			break // the server closed it (after what the kernel still held)
+		}
+	}
+}
