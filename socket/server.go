@@ -232,7 +232,16 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	defer gate.Unlock()
 	var missed []models.Notification
 	if sess.replay {
-		missed = s.missed(sess)
+		var err error
+		if missed, err = s.missed(sess); err != nil {
+			// Joining without the replay would let the next live alert
+			// move the device's last id past what it missed: close the
+			// connection instead, and the client retries.
+			s.log.Warn("replay missed alerts: closing the connection", "room", room, "err", err)
+			s.metrics.dropped.WithLabelValues("replay_failed").Inc()
+			go sock.Conn().Close(true)
+			return
+		}
 	}
 	// A replayed alert whose live emit comes later (its request is still
 	// between commit and emit, here or on another node) must skip this
@@ -271,14 +280,10 @@ func seenRoom(id int64) socketio.Room {
 }
 
 // missed loads the alerts a reconnecting device missed.
-func (s *Server) missed(sess *session) []models.Notification {
+func (s *Server) missed(sess *session) ([]models.Notification, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	missed, err := s.db.Missed(ctx, sess.principal, sess.lastSeen)
-	if err != nil {
-		s.log.Warn("replay missed alerts", "room", sess.principal.Room(), "err", err)
-	}
-	return missed
+	return s.db.Missed(ctx, sess.principal, sess.lastSeen)
 }
 
 func (s *Server) gate(room string) *sync.Mutex {

@@ -43,6 +43,14 @@ function device(url, token) {
   return { socket, seen, connected: new Promise((resolve) => socket.once('connect', resolve)) };
 }
 
+function withTimeout(promise, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`waited ${WAIT} ms for ${what}`)), WAIT); }),
+  ]);
+}
+
 function until(check, what) {
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + WAIT;
@@ -133,6 +141,12 @@ describe('faults', () => {
       assert.equal((await http(server, 'GET', '/healthz')).status, 200);
       await ownerDevice.flush(); // the socket is still up and answering
       assert.ok(ownerDevice.socket.connected);
+      // A device that reconnects now cannot be replayed: the server closes
+      // its connection rather than let it miss alerts, and it retries.
+      const late = device(server.url, owner.token);
+      const closedOnce = new Promise((resolve) => late.socket.io.once('close', resolve));
+      await withTimeout(closedOnce, 'the unreplayable connection to be closed');
+      assert.equal(late.socket.connected, false);
 
       proxy.restore();
       const afterwards = expectStatus(await order(), 201, 'order after the outage');
@@ -143,6 +157,11 @@ describe('faults', () => {
       assert.deepEqual(rung, [before.order_id, afterwards.order_id]);
       const stored = await storedAlerts(server, owner.token);
       assert.deepEqual(stored.map((a) => a.order_id), [before.order_id, afterwards.order_id], 'the refused order wrote nothing');
+      // The late device got both, once each, in order.
+      await until(() => late.seen.length >= 2, 'the late device to be replayed');
+      await new Promise((resolve) => late.socket.emit(SUBMIT_ORDER, { owner_id: 0 }, resolve));
+      assert.deepEqual(late.seen, stored.map((a) => a.notification_id));
+      late.socket.close();
     } finally {
       proxy.close();
       await server.stop();
