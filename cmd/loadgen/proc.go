@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -77,8 +78,9 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// procProbe samples a server process; a zero pid samples nothing.
-type procProbe struct{ pid int }
+// procProbe samples a server process (and its database server's, when
+// given); a zero pid samples nothing.
+type procProbe struct{ pid, dbPid int }
 
 func (p procProbe) rss() int64 {
 	if p.pid == 0 {
@@ -96,28 +98,106 @@ func (p procProbe) cpu() time.Duration {
 	return d
 }
 
-// cpuMeter measures the CPU share of the server and of the generator
-// between start and stop, in percent of one core.
+// readMachineBusy returns the CPU time all CPUs spent busy (not idle nor
+// waiting for I/O) since boot, from the first line of /proc/stat.
+func readMachineBusy() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseProcStatBusy(b)
+}
+
+func parseProcStatBusy(stat []byte) (time.Duration, error) {
+	line, _, _ := bytes.Cut(stat, []byte("\n"))
+	f := bytes.Fields(line)
+	if len(f) < 6 || string(f[0]) != "cpu" {
+		return 0, errors.New("malformed /proc/stat")
+	}
+	var busy int64
+	for i, v := range f[1:] {
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		// Fields: user nice system idle iowait irq softirq steal guest
+		// guest_nice; guest time is already in user and nice.
+		if i == 3 || i == 4 || i >= 8 {
+			continue
+		}
+		busy += n
+	}
+	return time.Duration(busy) * time.Second / clockTicks, nil
+}
+
+// cpuMeter measures, between start and stop, the CPU share of the server,
+// of the generator and of everything else on the machine, in percent of
+// one core. "Everything else" shows a benchmark disturbed by other work.
 type cpuMeter struct {
-	probe        procProbe
-	wall         time.Time
-	server, self time.Duration
+	probe                  procProbe
+	wall                   time.Time
+	server, self, busy, db time.Duration
 }
 
 func startCPU(p procProbe) *cpuMeter {
-	return &cpuMeter{probe: p, wall: time.Now(), server: p.cpu(), self: selfCPU()}
+	busy, _ := readMachineBusy()
+	return &cpuMeter{probe: p, wall: time.Now(), server: p.cpu(), self: selfCPU(), busy: busy, db: p.dbCPU()}
 }
 
-// stop returns (server %, generator %) of one core since start; the server
-// share is -1 without a pid.
-func (m *cpuMeter) stop() (server, self float64) {
+func (p procProbe) dbCPU() time.Duration {
+	if p.dbPid == 0 {
+		return 0
+	}
+	d, _ := readCPU(p.dbPid)
+	return d
+}
+
+// cpuShares is what a cpuMeter measured, in percent of one core; Server
+// is -1 without a pid, DB -1 without a database pid.
+type cpuShares struct {
+	Server, Self, DB, Other float64
+}
+
+func (m *cpuMeter) stop() cpuShares {
 	wall := time.Since(m.wall).Seconds()
 	if wall <= 0 {
-		return -1, 0
+		return cpuShares{Server: -1}
 	}
-	server = -1
+	pct := func(d time.Duration) float64 { return 100 * d.Seconds() / wall }
+	s := cpuShares{Server: -1, DB: -1, Self: pct(selfCPU() - m.self)}
+	var server, db time.Duration
 	if m.probe.pid != 0 {
-		server = 100 * (m.probe.cpu() - m.server).Seconds() / wall
+		server = m.probe.cpu() - m.server
+		s.Server = pct(server)
 	}
-	return server, 100 * (selfCPU() - m.self).Seconds() / wall
+	if m.probe.dbPid != 0 {
+		db = m.probe.dbCPU() - m.db
+		s.DB = pct(db)
+	}
+	if busy, err := readMachineBusy(); err == nil {
+		s.Other = max(0, pct(busy-m.busy)-s.Self-pct(server)-pct(db))
+	}
+	return s
+}
+
+// waitQuiet waits, at most limit, for a second in which processes other
+// than the server and the generator used under 10% of one core, and
+// returns the last second's share. On a shared machine this keeps other
+// people's builds out of the figures.
+func waitQuiet(ctx context.Context, p procProbe, limit time.Duration) float64 {
+	deadline := time.Now().Add(limit)
+	for {
+		m := startCPU(p)
+		t := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return -1
+		case <-t.C:
+		}
+		other := m.stop().Other
+		if other < 10 || !time.Now().Before(deadline) {
+			return other
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // loopbackHost accepts only this machine: a 127.0.0.0/8 or ::1 literal, or
@@ -76,3 +77,5 @@ func raiseFileLimit() (uint64, error) {
 	}
 	return lim.Cur, nil
 }
+
+func newNetDialer() *net.Dialer { return &net.Dialer{Timeout: 10 * time.Second} }
