@@ -5,7 +5,9 @@ BIN := $(CURDIR)/orderbell
 
 FUZZTIME ?= 10s
 
-.PHONY: run build test test-go fuzz test-e2e npm
+SOAK ?= 60s
+
+.PHONY: run build test test-go fuzz soak test-e2e npm
 
 run:
 	go run .
@@ -13,7 +15,7 @@ run:
 build:
 	CGO_ENABLED=0 go build -o $(BIN) .
 
-test: test-go fuzz test-e2e
+test: test-go fuzz soak test-e2e
 
 test-go:
 	ORDERBELL_TEST_MYSQL=$(MYSQL_URL) go test -count=1 -race ./...
@@ -25,6 +27,12 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./auth/
 	go test -run='^$$' -fuzz='^FuzzLegacyPair$$' -fuzztime=$(FUZZTIME) ./socket/
 	go test -run='^$$' -fuzz='^FuzzWholeNumber$$' -fuzztime=$(FUZZTIME) ./socket/
+
+# Socket churn with alerts flowing; fails if the heap or goroutines grow.
+# The 10-minute, 5,000-socket version: make soak SOAK=10m SOAK_CONNS=5000
+SOAK_CONNS ?= 1000
+soak:
+	ORDERBELL_SOAK=$(SOAK) ORDERBELL_SOAK_CONNS=$(SOAK_CONNS) go test -count=1 -timeout 30m -run '^TestSoak$$' -v ./socket/ | grep -E '^(---|ok|FAIL|PASS)|soak_test'
 
 npm:
 	cd test && npm ci --no-audit --no-fund
