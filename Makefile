@@ -32,7 +32,7 @@ fuzz:
 # The 10-minute, 5,000-socket version: make soak SOAK=10m SOAK_CONNS=5000
 SOAK_CONNS ?= 1000
 soak:
-	ORDERBELL_SOAK=$(SOAK) ORDERBELL_SOAK_CONNS=$(SOAK_CONNS) go test -count=1 -timeout 30m -run '^TestSoak$$' -v ./socket/ | grep -E '^(---|ok|FAIL|PASS)|soak_test'
+	ORDERBELL_SOAK=$(SOAK) ORDERBELL_SOAK_CONNS=$(SOAK_CONNS) go test -count=1 -timeout 30m -run '^TestSoak$$' -v ./socket/
 
 npm:
 	cd test && npm ci --no-audit --no-fund
