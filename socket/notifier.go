@@ -15,9 +15,9 @@ import (
 type Notifier interface {
 	// Notify delivers a stored alert (SUBMIT_ORDER or APPROVAL_ORDER).
 	Notify(n models.Notification)
-	// OrderUpdated tells every device of the order's customer and owner
-	// its new status (ORDER_UPDATED), so lists update in place and other
-	// devices stop ringing for an order already accepted.
+	// OrderUpdated tells the devices of the party the change sent no
+	// alert to its new status (ORDER_UPDATED), so lists update in place
+	// and the owner's other devices stop ringing for an accepted order.
 	OrderUpdated(o models.Order)
 }
 

@@ -304,12 +304,17 @@ func (s *Server) Notify(n models.Notification) {
 	}
 }
 
-// OrderUpdated emits ORDER_UPDATED to the order's customer and owner. It
-// is state, not an alert: not stored, not replayed (pages load the state).
+// OrderUpdated emits ORDER_UPDATED to the party the change sent no alert
+// to: the customer's devices when an order is placed (the owner's got
+// SUBMIT_ORDER), the owner's when it is accepted (the customer's got
+// APPROVAL_ORDER). It is state, not an alert: not stored, not replayed
+// (pages load the state).
 func (s *Server) OrderUpdated(o models.Order) {
-	client := models.Principal{Role: models.RoleClient, ID: o.ClientID}
-	owner := models.Principal{Role: models.RoleOwner, ID: o.OwnerID}
-	_ = s.io.To(socketio.Room(client.Room()), socketio.Room(owner.Room())).Emit(EventOrderUpdated, OrderUpdate{
+	to := models.Principal{Role: models.RoleClient, ID: o.ClientID}
+	if o.Status == models.StatusAccepted {
+		to = models.Principal{Role: models.RoleOwner, ID: o.OwnerID}
+	}
+	_ = s.io.To(socketio.Room(to.Room())).Emit(EventOrderUpdated, OrderUpdate{
 		OrderID: o.ID, Status: o.Status, StoreID: o.StoreID, ClientID: o.ClientID, OwnerID: o.OwnerID,
 		TotalPrice: o.TotalPrice, UpdatedAt: FormatTime(o.UpdatedAt),
 	})

@@ -316,6 +316,7 @@
   }
 
   async function onAlert(event, payload) {
+    refreshOrders(); // in every tab, shown here or not
     const id = Number(payload.notification_id);
     if (id > lastSeen()) store.set(lastKey, String(id));
     const first = await firstTime(id);
