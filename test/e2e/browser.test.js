@@ -223,6 +223,47 @@ describe('pages ring', () => {
     }
   });
 
+  test('a wrong password comes back to the form with the reason (Post/Redirect/Get)', async () => {
+    const context = await browser.newContext();
+    const page = await newPage(context);
+    try {
+      await page.goto(`${server.url}/login`);
+      await page.check('input[name=role][value=owner]');
+      await page.fill('#email', SEED.owner.email);
+      await page.fill('#password', 'not-the-password');
+      await Promise.all([page.waitForURL(`${server.url}/login`), page.click('#login-form button[type=submit]')]);
+      assert.equal(await page.textContent('.flash'), '이메일 또는 비밀번호가 올바르지 않습니다.');
+      await page.reload(); // the message was for that one page
+      assert.equal(await page.locator('.flash').count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('at phone width every page fits, and every input has a label', async () => {
+    const owner = await loggedIn({ role: 'owner', email: SEED.owner.email, password: SEED.owner.password });
+    const anonymous = await browser.newContext();
+    try {
+      for (const [context, paths] of [[owner.context, ['/', `/stores/${SEED.storeId}`, '/mypage']], [anonymous, ['/login', '/signup', '/']]]) {
+        const page = await newPage(context);
+        await page.setViewportSize({ width: 360, height: 740 });
+        for (const path of paths) {
+          await page.goto(server.url + path);
+          const { scrollWidth, unlabeled } = await page.evaluate(() => ({
+            scrollWidth: document.scrollingElement.scrollWidth,
+            unlabeled: [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+              .filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label')).map((el) => el.outerHTML),
+          }));
+          assert.ok(scrollWidth <= 360, `${path} is ${scrollWidth}px wide at 360px`);
+          assert.deepEqual(unlabeled, [], `${path} has inputs without labels`);
+        }
+      }
+    } finally {
+      await owner.context.close();
+      await anonymous.close();
+    }
+  });
+
   test('no page had a script error or a blocking dialog', () => {
     assert.deepEqual(pageErrors, []);
   });

@@ -82,6 +82,11 @@ describe('several nodes', () => {
       assert.deepEqual(device.alerts().map((a) => [a.event, a.data.order_id]), [[SUBMIT_ORDER, order.order_id]], device.label);
     }
     assert.deepEqual(clientOnB.alerts().map((a) => [a.event, a.data.order_id]), [[APPROVAL_ORDER, order.order_id]]);
+    // Debug logs of every request and handshake, and still no token in them.
+    for (const node of [nodeA, nodeB]) {
+      for (const token of [owner.token, client.token]) assert.ok(!node.output().includes(token), 'a token was logged');
+    }
+    assert.ok(!nodeA.output().includes(key), 'the key was logged');
   });
 
   test('stopping a node while orders keep coming loses no alert: its devices reconnect to the other node and are replayed', async () => {
