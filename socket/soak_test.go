@@ -100,10 +100,20 @@ func TestSoak(t *testing.T) {
 		runtime.ReadMemStats(&m)
 		return m.HeapInuse
 	}
+	profile := func(name string) { // ORDERBELL_SOAK_PROFILES=dir keeps heap profiles to compare
+		if dir := os.Getenv("ORDERBELL_SOAK_PROFILES"); dir != "" {
+			if f, err := os.Create(filepath.Join(dir, name)); err == nil {
+				_ = pprof.WriteHeapProfile(f)
+				_ = f.Close()
+			}
+		}
+	}
 	time.Sleep(duration / 3) // warm-up: every worker has connected at least once
 	warm, warmGoroutines := heap(), runtime.NumGoroutine()
+	profile("warm.pprof")
 	time.Sleep(duration - duration/3)
 	end, endGoroutines := heap(), runtime.NumGoroutine()
+	profile("end.pprof")
 	close(stop)
 	wg.Wait()
 	t.Logf("%d sockets held, %d sessions, %d failed, %d alerts received; heap %d → %d KiB, goroutines %d → %d",
