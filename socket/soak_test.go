@@ -121,7 +121,7 @@ func TestSoak(t *testing.T) {
 	if failed.Load() > connected.Load()/100 {
 		t.Errorf("%d of %d sessions failed", failed.Load(), connected.Load()+failed.Load())
 	}
-	if end > warm+warm/4+8<<20 {
+	if end > warm+warm/10+8<<20 {
 		t.Errorf("heap grew from %d to %d KiB under a steady load", warm>>10, end>>10)
 	}
 	if endGoroutines > warmGoroutines+warmGoroutines/10+50 {
