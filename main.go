@@ -167,7 +167,13 @@ func run(ctx context.Context, stdout io.Writer) error {
 	defer cancel()
 	shutdownErr := make(chan error, 1)
 	go func() { shutdownErr <- srv.Shutdown(shutdownCtx) }()
-	sockets.Close()
+	socketsClosed := make(chan struct{})
+	go func() { sockets.Close(); close(socketsClosed) }()
+	select {
+	case <-socketsClosed:
+	case <-shutdownCtx.Done():
+		log.Warn("sockets did not close within the shutdown timeout")
+	}
 	if err := <-shutdownErr; err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
