@@ -22,10 +22,10 @@ const (
 	// A connection with more than maxQueued packets waiting, whose
 	// transport has taken nothing for DefaultStallTimeout, has stopped
 	// reading: it is dropped, so a dead reader never holds memory. Past
-	// hardMaxQueued it is dropped whatever it does.
-	maxQueued           = 1024
-	hardMaxQueued       = 16 * maxQueued
-	DefaultStallTimeout = 10 * time.Second
+	// the hard limit it is dropped whatever it does.
+	maxQueued             = 1024
+	DefaultQueueHardLimit = 16 * maxQueued
+	DefaultStallTimeout   = 10 * time.Second
 )
 
 // limitEmits disconnects a socket that emits faster than the rate.
@@ -54,7 +54,7 @@ func (s *Server) capQueue(sock *socketio.Socket) {
 	_ = conn.On("packetCreate", func(...any) {
 		n := queued.Add(1)
 		stalled := time.Since(time.Unix(0, lastFlush.Load())) > s.cfg.StallTimeout
-		if (n > maxQueued && stalled) || n > hardMaxQueued {
+		if (n > maxQueued && stalled) || n > int64(s.cfg.QueueHardLimit) {
 			once.Do(func() {
 				s.metrics.dropped.WithLabelValues("slow_reader").Inc()
 				go conn.Close(true)

@@ -46,6 +46,9 @@ type Config struct {
 	// StallTimeout is how long a connection with a full queue may take
 	// nothing before it is dropped; default DefaultStallTimeout.
 	StallTimeout time.Duration
+	// QueueHardLimit drops a connection with this many packets waiting,
+	// whatever it does; default DefaultQueueHardLimit.
+	QueueHardLimit int
 }
 
 // Server is the Socket.IO server. It implements Notifier.
@@ -92,6 +95,9 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = DefaultStallTimeout
+	}
+	if cfg.QueueHardLimit <= 0 {
+		cfg.QueueHardLimit = DefaultQueueHardLimit
 	}
 	opts := socketio.DefaultServerOptions()
 	opts.SetServeClient(false)
