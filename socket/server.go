@@ -250,6 +250,8 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	})
 	connected := s.metrics.connected.WithLabelValues(string(sess.principal.Role))
 	connected.Inc()
+	// Listed before the cleanup is registered, so the cleanup always finds it.
+	evicted := s.sockets.add(room, sock, s.cfg.SocketsPerAccount)
 	var once sync.Once
 	cleanup := func() {
 		once.Do(func() {
@@ -271,7 +273,7 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	}()
 	s.limitEmits(sock)
 	s.capQueue(sock)
-	for _, old := range s.sockets.add(room, sock, s.cfg.SocketsPerAccount) {
+	for _, old := range evicted {
 		s.metrics.dropped.WithLabelValues("too_many_sockets").Inc()
 		old.Disconnect(false)
 	}
