@@ -1,36 +1,18 @@
 package socket
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/orderbell/orderbell/auth"
-	"github.com/orderbell/orderbell/models"
 )
 
 // Connections that close while their socket is still being connected
 // leave nothing behind: no socket in the namespace, no room, no entry in
 // the per-account list. (The library alone kept about 0.15% of them.)
 func TestNoSocketOutlivesItsConnection(t *testing.T) {
-	db, err := models.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	tokens := auth.NewTokens([]byte("k"), time.Hour)
-	s := NewServer(Config{}, tokens, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
-	token, _, _ := tokens.Issue(models.Principal{Role: models.RoleOwner, ID: 1}, time.Now())
+	s := newTestServer(t, Config{})
+	url, token := s.url, s.token(t, 1)
 
 	gone := make(chan struct{})
 	close(gone) // each session connects (with a replay) and leaves at once

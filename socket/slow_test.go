@@ -1,12 +1,7 @@
 package socket
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/orderbell/orderbell/auth"
 	"github.com/orderbell/orderbell/models"
 )
 
@@ -25,7 +19,7 @@ type rawClient struct{ conn *websocket.Conn }
 
 func dialRaw(t *testing.T, url, token string) *rawClient {
 	t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(url, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,25 +51,15 @@ func (c *rawClient) read(t *testing.T) string {
 // A device that stops reading is dropped once its queue passes the bound;
 // meanwhile another device of the same account gets every alert promptly.
 func TestSlowReaderIsDropped(t *testing.T) {
-	db, err := models.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	tokens := auth.NewTokens([]byte("k"), time.Hour)
 	reg := prometheus.NewRegistry()
 	// The stall rule alone: the test's burst is far past any real device's
 	// queue, so the hard limit is out of the way, and the stall timeout
 	// leaves room for a slow (race-detector) writer.
-	s := NewServer(Config{Metrics: reg, StallTimeout: 2 * time.Second, QueueHardLimit: 1 << 30}, tokens, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	defer s.Close()
+	s := newTestServer(t, Config{Metrics: reg, StallTimeout: 2 * time.Second, QueueHardLimit: 1 << 30})
 
-	owner := models.Principal{Role: models.RoleOwner, ID: 1}
-	token, _, _ := tokens.Issue(owner, time.Now())
-	stalled := dialRaw(t, srv.URL, token)
-	healthy := dialRaw(t, srv.URL, token)
+	token := s.token(t, 1)
+	stalled := dialRaw(t, s.url, token)
+	healthy := dialRaw(t, s.url, token)
 	_ = stalled // never read again
 
 	// The healthy device reads everything; every alert it gets is counted.

@@ -1,11 +1,7 @@
 package socket
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,7 +15,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/orderbell/orderbell/auth"
 	"github.com/orderbell/orderbell/models"
 )
 
@@ -37,21 +32,13 @@ func TestSoak(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("ORDERBELL_SOAK_CONNS")); err == nil && n > 0 {
 		conns = n
 	}
-	db, err := models.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	baseline := runtime.NumGoroutine()
-
-	tokens := auth.NewTokens([]byte("k"), time.Hour)
-	s := NewServer(Config{}, tokens, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv := httptest.NewServer(s.Handler())
-	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+	s := newTestServer(t, Config{})
+	url := s.url
 	const accounts = 200
 	tokenOf := make([]string, accounts)
 	for i := range tokenOf {
-		tokenOf[i], _, _ = tokens.Issue(models.Principal{Role: models.RoleOwner, ID: int64(i + 1)}, time.Now())
+		tokenOf[i] = s.token(t, int64(i+1))
 	}
 
 	var received, connected, failed atomic.Int64
@@ -129,8 +116,7 @@ func TestSoak(t *testing.T) {
 	}
 
 	// Everyone has left: the server's goroutines go back to the baseline.
-	srv.Close()
-	s.Close()
+	s.stop()
 	deadline := time.Now().Add(30 * time.Second)
 	for runtime.NumGoroutine() > baseline+10 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)

@@ -8,23 +8,12 @@ import { io as ioV4 } from 'socket.io-client';
 
 import {
   SUBMIT_ORDER, connectV4, expectStatus, freePort, freshDatabase, http, loginSeedClient, loginSeedOwner,
-  makeTest, startServer,
+  makeTest, startServer, storedAlerts, withTimeout,
 } from './helpers.js';
 
 const WAIT = 15_000;
 let current = [];
 const test = makeTest(() => current);
-
-// Every stored alert of the account, oldest first, paging through them.
-async function storedAlerts(server, token) {
-  const all = [];
-  for (;;) {
-    const after = all.length ? all[all.length - 1].notification_id : 0;
-    const page = expectStatus(await http(server, 'GET', `/notifications?after=${after}`, { token }), 200, 'GET /notifications');
-    if (!page.length) return all;
-    all.push(...page);
-  }
-}
 
 // A device that keeps its last notification id and reconnects by itself.
 function device(url, token) {
@@ -41,14 +30,6 @@ function device(url, token) {
     last = Math.max(last, a.notification_id);
   });
   return { socket, seen, connected: new Promise((resolve) => socket.once('connect', resolve)) };
-}
-
-function withTimeout(promise, what) {
-  let timer;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`waited ${WAIT} ms for ${what}`)), WAIT); }),
-  ]);
 }
 
 function until(check, what) {

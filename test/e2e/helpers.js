@@ -588,3 +588,23 @@ export function once(emitter, event, timeoutMs = EVENT_TIMEOUT_MS, what = event)
 
 export const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
+
+/** Every stored alert of the account, oldest first, paging through GET /notifications. */
+export async function storedAlerts(server, token) {
+  const all = [];
+  for (;;) {
+    const after = all.length ? all[all.length - 1].notification_id : 0;
+    const page = expectStatus(await http(server, 'GET', `/notifications?after=${after}`, { token }), 200, 'GET /notifications');
+    if (!page.length) return all;
+    all.push(...page);
+  }
+}
+
+/** Resolves as promise does, or rejects after timeoutMs naming what was awaited. */
+export function withTimeout(promise, what, timeoutMs = 15_000) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`waited ${timeoutMs} ms for ${what}`)), timeoutMs); }),
+  ]);
+}

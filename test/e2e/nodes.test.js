@@ -15,8 +15,8 @@ import { Server as NodeIOServer } from 'socket.io';
 import { io as ioV4 } from 'socket.io-client';
 
 import {
-  APPROVAL_ORDER, SUBMIT_ORDER, SUBMIT_MESSAGE, acceptOrder, connectV4, freePort, freshDatabase, http, makeTest,
-  newOwnerWithStore, placeOrder, signupAndLogin, startServer,
+  APPROVAL_ORDER, SUBMIT_ORDER, SUBMIT_MESSAGE, acceptOrder, connectV4, freePort, freshDatabase, makeTest,
+  newOwnerWithStore, placeOrder, signupAndLogin, startServer, storedAlerts, withTimeout,
 } from './helpers.js';
 
 const REDIS_URL = process.env.ORDERBELL_REDIS_URL || 'redis://127.0.0.1:6379/0';
@@ -135,13 +135,7 @@ describe('several nodes', () => {
       await stream;
 
       // The database is the oracle: every stored alert arrived once.
-      const stored = [];
-      for (;;) {
-        const after = stored.length ? stored[stored.length - 1] : 0;
-        const page = (await http(nodeB, 'GET', `/notifications?after=${after}`, { token: owner.token })).body;
-        if (!page.length) break;
-        stored.push(...page.map((a) => a.notification_id));
-      }
+      const stored = (await storedAlerts(nodeB, owner.token)).map((a) => a.notification_id);
       await count(stored.length);
       await new Promise((resolve) => device.emit(SUBMIT_ORDER, { owner_id: 0 }, resolve)); // flush
       assert.deepEqual([...seen].sort((a, b) => a - b), stored);
@@ -182,14 +176,6 @@ describe('several nodes', () => {
     }
   });
 });
-
-function withTimeout(promise, what) {
-  let timer;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`waited ${WAIT} ms for ${what}`)), WAIT); }),
-  ]);
-}
 
 // balancer forwards each new TCP connection to the first of `nodes` that
 // accepts it.

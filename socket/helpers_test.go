@@ -1,0 +1,59 @@
+package socket
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orderbell/orderbell/auth"
+	"github.com/orderbell/orderbell/models"
+)
+
+// testServer is a Server on a fresh SQLite file, served over HTTP.
+type testServer struct {
+	*Server
+	tokens *auth.Tokens
+	url    string // the Engine.IO WebSocket endpoint
+	stop   func() // closes the sockets, the listener and the database; idempotent
+}
+
+func newTestServer(t *testing.T, cfg Config) *testServer {
+	t.Helper()
+	db, err := models.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := auth.NewTokens([]byte("k"), time.Hour)
+	s := NewServer(cfg, tokens, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := httptest.NewServer(s.Handler())
+	var once sync.Once
+	ts := &testServer{
+		Server: s, tokens: tokens,
+		url: "ws" + strings.TrimPrefix(srv.URL, "http") + "/socket.io/?EIO=4&transport=websocket",
+		stop: func() {
+			once.Do(func() {
+				srv.Close()
+				s.Close()
+				_ = db.Close()
+			})
+		},
+	}
+	t.Cleanup(ts.stop)
+	return ts
+}
+
+// token is a login of owner id.
+func (ts *testServer) token(t *testing.T, ownerID int64) string {
+	t.Helper()
+	token, _, err := ts.tokens.Issue(models.Principal{Role: models.RoleOwner, ID: ownerID}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
