@@ -292,7 +292,9 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 			// connection instead, and the client retries.
 			s.log.Warn("replay missed alerts: closing the connection", "room", room, "err", err)
 			s.metrics.dropped.WithLabelValues("replay_failed").Inc()
-			go sock.Conn().Close(true)
+			// Not discard: a polling client must get the close on its
+			// pending poll, or it notices only at the ping timeout.
+			go sock.Conn().Close(false)
 			return
 		}
 	}
