@@ -270,7 +270,8 @@ func TestDockerfile(t *testing.T) {
 
 // TestDockerfileContext checks, with Docker's own .dockerignore matcher,
 // that every file `go build .` reads (Go sources, embedded files, go.mod,
-// go.sum) is sent in the build context.
+// go.sum) is sent in the build context, including those of modules that
+// go.mod replaces with a directory of the repository (third_party/).
 func TestDockerfileContext(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -290,7 +291,7 @@ func TestDockerfileContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(goBin, "list", "-deps", "-f",
-		`{{if .Module}}{{if .Module.Main}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{range .EmbedFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{end}}{{end}}`, ".")
+		`{{if .Module}}{{if or .Module.Main (and .Module.Replace (not .Module.Replace.Version))}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{range .EmbedFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{.Module.GoMod}}{{"\n"}}{{end}}{{end}}`, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	out, err := cmd.Output()
 	if err != nil {

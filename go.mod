@@ -98,3 +98,5 @@ require (
 	modernc.org/memory v1.5.0 // indirect
 	modernc.org/sqlite v1.23.1 // indirect
 )
+
+replace github.com/zishang520/socket.io/servers/engine/v3 => ./third_party/zishang520-engine

@@ -23,7 +23,7 @@ type testServer struct {
 	stop   func() // closes the sockets, the listener and the database; idempotent
 }
 
-func newTestServer(t *testing.T, cfg Config) *testServer {
+func newTestServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
 	db, err := models.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "db"))
 	if err != nil {
@@ -49,7 +49,7 @@ func newTestServer(t *testing.T, cfg Config) *testServer {
 }
 
 // token is a login of owner id.
-func (ts *testServer) token(t *testing.T, ownerID int64) string {
+func (ts *testServer) token(t testing.TB, ownerID int64) string {
 	t.Helper()
 	token, _, err := ts.tokens.Issue(models.Principal{Role: models.RoleOwner, ID: ownerID}, time.Now())
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 // rawClient is a Socket.IO v4 client over a bare WebSocket.
 type rawClient struct{ conn *websocket.Conn }
 
-func dialRaw(t *testing.T, url, token string) *rawClient {
+func dialRaw(t testing.TB, url, token string) *rawClient {
 	t.Helper()
 	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
@@ -38,7 +38,7 @@ func dialRaw(t *testing.T, url, token string) *rawClient {
 	return c
 }
 
-func (c *rawClient) read(t *testing.T) string {
+func (c *rawClient) read(t testing.TB) string {
 	t.Helper()
 	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	_, data, err := c.conn.ReadMessage()
