@@ -24,6 +24,7 @@ const DefaultURL = "sqlite:orderbell.db"
 // and return errors that wrap one of the kinds in errors.go.
 type DB struct {
 	gorm *gorm.DB
+	w    *writer // the order hot path: see writer.go
 }
 
 // Open connects to the database named by rawURL ("sqlite:<path>",
@@ -67,6 +68,16 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, err
 	}
+	stmts, err := prepareStatements(ctx, sqlDB)
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	writers := 4 // MySQL: overlap round trips
+	if sqlite {
+		writers = 1
+	}
+	db.w = newWriter(sqlDB, stmts, writers)
 	return db, nil
 }
 
@@ -179,8 +190,9 @@ func (db *DB) Ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
-// Close releases the connections.
+// Close lets changes already queued commit, then releases the connections.
 func (db *DB) Close() error {
+	db.w.close()
 	sqlDB, err := db.gorm.DB()
 	if err != nil {
 		return err

@@ -1,6 +1,9 @@
 package models
 
 import (
+	"context"
+	"database/sql"
+	"errors"
 	"testing"
 	"time"
 )
@@ -11,4 +14,34 @@ func AgeNotification(t *testing.T, db *DB, id int64, age time.Duration) {
 	if err := db.gorm.Model(&Notification{}).Where("id = ?", id).Update("created_at", now().Add(-age)).Error; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// HoldBatch makes db's order changes queue instead of running, until
+// flush(n) takes the first n of them and commits them as one batch (and
+// puts the real writers back). It shows what one transaction of many
+// changes does when some of them are refused or fail.
+func HoldBatch(db *DB) (flush func(n int)) {
+	running := db.w
+	held := &writer{db: running.db, stmts: running.stmts, queue: make(chan *change, maxBatch)}
+	db.w = held
+	return func(n int) {
+		batch := make([]*change, n)
+		for i := range batch {
+			batch[i] = <-held.queue
+		}
+		db.w = running
+		held.commit(batch)
+	}
+}
+
+// FailAfterWrite queues a change that stores an alert for p and then fails
+// as a broken statement would: not with a refusal (*Error).
+func FailAfterWrite(ctx context.Context, db *DB, p Principal) error {
+	return db.w.do(ctx, func(ctx context.Context, tx *sql.Tx, s *statements) error {
+		n := Notification{RecipientRole: p.Role, RecipientID: p.ID, Event: EventSubmitOrder, CreatedAt: now()}
+		if err := insertAlert(ctx, tx, s, &n); err != nil {
+			return err
+		}
+		return errors.New("broken statement")
+	})
 }

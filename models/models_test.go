@@ -287,3 +287,84 @@ func TestSeedDemoConcurrently(t *testing.T) {
 		}
 	})
 }
+
+// Orders are committed in batches (group commit). In one batch, a change
+// that is refused writes nothing, one that fails breaks the transaction but
+// not its neighbours (they are retried one by one), and every good change
+// is stored exactly once.
+func TestOneBatchOfManyChanges(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		f := newFixture(t, db)
+		accepted, _ := f.order(t, db)
+		if _, _, err := db.AcceptOrder(ctx, f.owner, accepted.ID); err != nil {
+			t.Fatal(err)
+		}
+		other := fixture{owner: f.owner, client: f.client}
+		store, err := db.CreateStore(ctx, f.owner, "다른 가게")
+		if err != nil {
+			t.Fatal(err)
+		}
+		other.storeID = store.ID
+		before, err := db.NotificationsAfter(ctx, f.owner, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		flush := models.HoldBatch(db)
+		var wg sync.WaitGroup
+		good := make([]models.Order, 3)
+		goodErrs := make([]error, 3)
+		for i := range good {
+			wg.Go(func() {
+				good[i], _, goodErrs[i] = db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: int64(i + 1)}})
+			})
+		}
+		var wrongMenu, again, broken error
+		wg.Go(func() {
+			_, _, wrongMenu = db.PlaceOrder(ctx, f.client, other.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}})
+		})
+		wg.Go(func() { _, _, again = db.AcceptOrder(ctx, f.owner, accepted.ID) })
+		wg.Go(func() { broken = models.FailAfterWrite(ctx, db, f.owner) })
+		flush(6)
+		wg.Wait()
+
+		ids := map[int64]bool{}
+		for i, err := range goodErrs {
+			if err != nil {
+				t.Fatalf("order %d in the batch: %v", i, err)
+			}
+			if ids[good[i].ID] || good[i].TotalPrice != 1200*int64(i+1) || len(good[i].Items) != 1 {
+				t.Errorf("order %d = %+v", i, good[i])
+			}
+			ids[good[i].ID] = true
+		}
+		if !errors.Is(wrongMenu, models.ErrInvalid) {
+			t.Errorf("a menu of another store: %v, want invalid", wrongMenu)
+		}
+		if !errors.Is(again, models.ErrConflict) {
+			t.Errorf("accepting an accepted order: %v, want conflict", again)
+		}
+		var refusal *models.Error
+		if broken == nil || errors.As(broken, &refusal) {
+			t.Errorf("the broken change: %v, want its own failure", broken)
+		}
+
+		after, err := db.NotificationsAfter(ctx, f.owner, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(after) - len(before); got != 3 {
+			t.Fatalf("%d new SUBMIT_ORDER alerts, want 3 (one per good order, none from the broken change)", got)
+		}
+		for _, n := range after[len(before):] {
+			if !ids[n.OrderID] {
+				t.Errorf("alert %+v is for no order of the batch", n)
+			}
+			delete(ids, n.OrderID)
+		}
+		orders, err := db.ListOrders(ctx, f.client)
+		if err != nil || len(orders) != 4 {
+			t.Fatalf("the customer has %d orders (%v), want 4", len(orders), err)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 
@@ -38,7 +39,6 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 		return Order{}, Notification{}, invalid("items may hold at most %d menus", MaxOrderLines)
 	}
 	seen := make(map[int64]bool, len(lines))
-	menuIDs := make([]int64, 0, len(lines))
 	for _, l := range lines {
 		if l.Count < MinItemCount || l.Count > MaxItemCount {
 			return Order{}, Notification{}, invalid("count of menu %d must be from %d to %d", l.MenuID, MinItemCount, MaxItemCount)
@@ -47,52 +47,77 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 			return Order{}, Notification{}, invalid("menu %d is listed twice", l.MenuID)
 		}
 		seen[l.MenuID] = true
-		menuIDs = append(menuIDs, l.MenuID)
 	}
 
 	var order Order
 	var alert Notification
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var store Store
-		err := tx.Select("id", "owner_id").Take(&store, storeID).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
+	err := db.w.do(ctx, func(ctx context.Context, tx *sql.Tx, s *statements) error {
+		var ownerID int64
+		err := tx.StmtContext(ctx, s.storeOwner).QueryRowContext(ctx, storeID).Scan(&ownerID)
+		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("store %d does not exist", storeID)
 		}
 		if err != nil {
 			return err
 		}
-		var menus []Menu
-		if err := tx.Where("store_id = ? AND id IN ?", storeID, menuIDs).Find(&menus).Error; err != nil {
-			return err
-		}
-		byID := make(map[int64]Menu, len(menus))
-		for _, m := range menus {
-			byID[m.ID] = m
-		}
 		at := now()
-		order = Order{ClientID: client.ID, OwnerID: store.OwnerID, StoreID: storeID, Status: StatusPending, CreatedAt: at, UpdatedAt: at}
-		for _, l := range lines {
-			m, ok := byID[l.MenuID]
-			if !ok {
+		order = Order{ClientID: client.ID, OwnerID: ownerID, StoreID: storeID, Status: StatusPending, CreatedAt: at, UpdatedAt: at,
+			Items: make([]OrderItem, len(lines))}
+		menu := tx.StmtContext(ctx, s.menu)
+		for i, l := range lines {
+			item := OrderItem{MenuID: l.MenuID, Count: int(l.Count)}
+			err := menu.QueryRowContext(ctx, l.MenuID, storeID).Scan(&item.Name, &item.Price)
+			if errors.Is(err, sql.ErrNoRows) {
 				return invalid("menu %d is not on store %d's menu", l.MenuID, storeID)
 			}
-			order.TotalPrice += m.Price * l.Count
-			order.Items = append(order.Items, OrderItem{MenuID: m.ID, Name: m.Name, Price: m.Price, Count: int(l.Count)})
+			if err != nil {
+				return err
+			}
+			order.TotalPrice += item.Price * l.Count
+			order.Items[i] = item
 		}
-		if err := tx.Create(&order).Error; err != nil {
+		// Every check is done: from here on, only writes.
+		res, err := tx.StmtContext(ctx, s.insertOrder).ExecContext(ctx,
+			order.ClientID, order.OwnerID, order.StoreID, order.Status, order.TotalPrice, order.CreatedAt, order.UpdatedAt)
+		if err != nil {
 			return err
 		}
+		if order.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		insertItem := tx.StmtContext(ctx, s.insertItem)
+		for i := range order.Items {
+			it := &order.Items[i]
+			it.OrderID = order.ID
+			res, err := insertItem.ExecContext(ctx, it.OrderID, it.MenuID, it.Name, it.Price, it.Count)
+			if err != nil {
+				return err
+			}
+			if it.ID, err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
 		alert = Notification{
-			RecipientRole: RoleOwner, RecipientID: store.OwnerID, Event: EventSubmitOrder,
+			RecipientRole: RoleOwner, RecipientID: ownerID, Event: EventSubmitOrder,
 			OrderID: order.ID, StoreID: storeID, TotalPrice: order.TotalPrice, CreatedAt: at,
 		}
-		return tx.Create(&alert).Error
+		return insertAlert(ctx, tx, s, &alert)
 	})
 	if err != nil {
 		return Order{}, Notification{}, dbErr(err)
 	}
 	alert.CommittedAt = time.Now()
 	return order, alert, nil
+}
+
+func insertAlert(ctx context.Context, tx *sql.Tx, s *statements, n *Notification) error {
+	res, err := tx.StmtContext(ctx, s.insertAlert).ExecContext(ctx,
+		string(n.RecipientRole), n.RecipientID, n.Event, n.OrderID, n.StoreID, n.TotalPrice, n.CreatedAt)
+	if err != nil {
+		return err
+	}
+	n.ID, err = res.LastInsertId()
+	return err
 }
 
 // AcceptOrder moves a pending order to accepted and, in the same
@@ -104,9 +129,11 @@ func (db *DB) AcceptOrder(ctx context.Context, owner Principal, orderID int64) (
 	}
 	var order Order
 	var alert Notification
-	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		err := tx.Take(&order, orderID).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
+	err := db.w.do(ctx, func(ctx context.Context, tx *sql.Tx, s *statements) error {
+		order = Order{ID: orderID}
+		err := tx.StmtContext(ctx, s.orderByID).QueryRowContext(ctx, orderID).
+			Scan(&order.ClientID, &order.OwnerID, &order.StoreID, &order.Status, &order.TotalPrice, &order.CreatedAt)
+		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("order %d does not exist", orderID)
 		}
 		if err != nil {
@@ -118,12 +145,13 @@ func (db *DB) AcceptOrder(ctx context.Context, owner Principal, orderID int64) (
 		at := now()
 		// The status condition makes two devices accepting at once safe:
 		// exactly one of them changes the row.
-		res := tx.Model(&Order{}).Where("id = ? AND status = ?", orderID, StatusPending).
-			Updates(map[string]any{"status": StatusAccepted, "updated_at": at})
-		if res.Error != nil {
-			return res.Error
+		res, err := tx.StmtContext(ctx, s.acceptOrder).ExecContext(ctx, StatusAccepted, at, orderID, StatusPending)
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
 			return conflict("order %d is not pending", orderID)
 		}
 		order.Status, order.UpdatedAt = StatusAccepted, at
@@ -131,7 +159,7 @@ func (db *DB) AcceptOrder(ctx context.Context, owner Principal, orderID int64) (
 			RecipientRole: RoleClient, RecipientID: order.ClientID, Event: EventApprovalOrder,
 			OrderID: order.ID, StoreID: order.StoreID, TotalPrice: order.TotalPrice, CreatedAt: at,
 		}
-		return tx.Create(&alert).Error
+		return insertAlert(ctx, tx, s, &alert)
 	})
 	if err != nil {
 		return Order{}, Notification{}, dbErr(err)

@@ -1,0 +1,202 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// The order hot path (PlaceOrder, AcceptOrder) does not go through gorm: a
+// few writer goroutines take every change waiting and commit them together
+// in one transaction (group commit), with statements prepared once. On
+// SQLite this is the difference between one commit per order and one per
+// burst: its single connection would otherwise parse and commit every
+// statement of every order on its own. Everything else stays on gorm.
+const (
+	// maxBatch bounds how many changes share one transaction.
+	maxBatch = 128
+	// writeTimeout bounds one batch's transaction; a change waits at most
+	// for the batch before it and its own.
+	writeTimeout = 10 * time.Second
+)
+
+// change is one unit of work for the writer: run does every check before
+// its first write, so a change refused with an *Error has written nothing
+// and the batch goes on without it.
+type change struct {
+	ctx  context.Context
+	run  func(ctx context.Context, tx *sql.Tx, s *statements) error
+	done chan error
+}
+
+type writer struct {
+	db    *sql.DB
+	stmts *statements
+	queue chan *change
+
+	mu     sync.RWMutex // held shared while submitting; Close takes it to stop submissions
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// statements are prepared once on the database; database/sql re-prepares
+// them on each connection that runs them.
+type statements struct {
+	storeOwner  *sql.Stmt
+	menu        *sql.Stmt
+	insertOrder *sql.Stmt
+	insertItem  *sql.Stmt
+	insertAlert *sql.Stmt
+	orderByID   *sql.Stmt
+	acceptOrder *sql.Stmt
+}
+
+func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
+	var s statements
+	for _, p := range []struct {
+		to    **sql.Stmt
+		query string
+	}{
+		{&s.storeOwner, "SELECT owner_id FROM stores WHERE id = ?"},
+		{&s.menu, "SELECT name, price FROM menus WHERE id = ? AND store_id = ?"},
+		{&s.insertOrder, "INSERT INTO orders (client_id, owner_id, store_id, status, total_price, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"},
+		{&s.insertItem, "INSERT INTO order_items (order_id, menu_id, name, price, `count`) VALUES (?, ?, ?, ?, ?)"},
+		{&s.insertAlert, "INSERT INTO notifications (recipient_role, recipient_id, event, order_id, store_id, total_price, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"},
+		{&s.orderByID, "SELECT client_id, owner_id, store_id, status, total_price, created_at FROM orders WHERE id = ?"},
+		{&s.acceptOrder, "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?"},
+	} {
+		stmt, err := db.PrepareContext(ctx, p.query)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("prepare %q: %w", p.query, err)
+		}
+		*p.to = stmt
+	}
+	return &s, nil
+}
+
+func (s *statements) close() {
+	for _, stmt := range []*sql.Stmt{s.storeOwner, s.menu, s.insertOrder, s.insertItem, s.insertAlert, s.orderByID, s.acceptOrder} {
+		if stmt != nil {
+			_ = stmt.Close()
+		}
+	}
+}
+
+// newWriter starts n writer goroutines: 1 for SQLite (one connection
+// anyway), a few for MySQL so round trips overlap.
+func newWriter(db *sql.DB, stmts *statements, n int) *writer {
+	w := &writer{db: db, stmts: stmts, queue: make(chan *change, 4*maxBatch)}
+	w.wg.Add(n)
+	for range n {
+		go w.loop()
+	}
+	return w
+}
+
+// do runs one change in the next batch and returns its outcome. Once
+// queued, it waits for the outcome even if ctx ends, so the caller never
+// reports a failure for a change that was committed.
+func (w *writer) do(ctx context.Context, run func(ctx context.Context, tx *sql.Tx, s *statements) error) error {
+	c := &change{ctx: ctx, run: run, done: make(chan error, 1)}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return fmt.Errorf("%w: shutting down", ErrUnavailable)
+	}
+	select {
+	case w.queue <- c:
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return dbErr(ctx.Err())
+	}
+	w.mu.RUnlock()
+	return <-c.done
+}
+
+// close lets queued changes finish and stops the writers.
+func (w *writer) close() {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	w.closed = true
+	close(w.queue)
+	w.mu.Unlock()
+	w.wg.Wait()
+	w.stmts.close()
+}
+
+func (w *writer) loop() {
+	defer w.wg.Done()
+	batch := make([]*change, 0, maxBatch)
+	for c := range w.queue {
+		batch = append(batch[:0], c)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case c, ok := <-w.queue:
+				if !ok {
+					break more
+				}
+				batch = append(batch, c)
+			default:
+				break more
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+// commit runs the batch in one transaction. A change refused with an
+// *Error (not found, conflict, …) wrote nothing and is answered as such. Any
+// other error fails the transaction; then each change is run again in a
+// transaction of its own, so one bad change cannot fail its neighbours.
+func (w *writer) commit(batch []*change) {
+	results := make([]error, len(batch))
+	err := w.inTx(func(ctx context.Context, tx *sql.Tx) error {
+		for i, c := range batch {
+			if err := c.ctx.Err(); err != nil {
+				results[i] = dbErr(err) // the caller gave up before its turn
+				continue
+			}
+			err := c.run(ctx, tx, w.stmts)
+			var refused *Error
+			if err != nil && !errors.As(err, &refused) {
+				return err
+			}
+			results[i] = err
+		}
+		return nil
+	})
+	if err == nil || len(batch) == 1 {
+		for i, c := range batch {
+			if err != nil {
+				results[i] = dbErr(err)
+			}
+			c.done <- results[i]
+		}
+		return
+	}
+	for _, c := range batch {
+		w.commit([]*change{c})
+	}
+}
+
+func (w *writer) inTx(fn func(ctx context.Context, tx *sql.Tx) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(ctx, tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
