@@ -85,3 +85,48 @@ func TestParseRefuses(t *testing.T) {
 		})
 	}
 }
+
+// A token once verified is remembered, but only that exact string, and
+// never past its expiry.
+func TestVerifiedTokensAreRememberedUntilTheyExpire(t *testing.T) {
+	clock := time.Now()
+	tokens := newTokens(key, time.Minute, func() time.Time { return clock })
+	p := models.Principal{Role: models.RoleOwner, ID: 9}
+	token, exp, err := tokens.Issue(p, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // the second time from the cache
+		got, gotExp, err := tokens.Parse(token)
+		if err != nil || got != p || !gotExp.Equal(exp) {
+			t.Fatalf("parse %d: %v %v %v", i, got, gotExp, err)
+		}
+	}
+	if len(tokens.verified) != 1 {
+		t.Fatalf("%d tokens remembered, want 1", len(tokens.verified))
+	}
+	// Another signature on the same claims is checked, not looked up.
+	b := []byte(token)
+	b[len(b)-10] ^= 1 // 'A'↔'B', 'a'↔'b', …: another signature, still base64url
+	forged := string(b)
+	if _, _, err := tokens.Parse(forged); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("forged signature: %v", err)
+	}
+	clock = exp
+	if _, _, err := tokens.Parse(token); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("at its expiry the remembered token was accepted: %v", err)
+	}
+	// The bound: a full cache starts over rather than grow.
+	for i := range maxVerified + 1 {
+		tok, _, err := tokens.Issue(models.Principal{Role: models.RoleClient, ID: int64(i + 1)}, clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := tokens.Parse(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(tokens.verified); n > maxVerified {
+		t.Errorf("%d tokens remembered, more than %d", n, maxVerified)
+	}
+}
