@@ -12,11 +12,11 @@ ARG GO_VERSION=1.26
 FROM golang:${GO_VERSION}-alpine AS build
 WORKDIR /src
 # Modules first, so this layer is reused until go.mod / go.sum change.
-# go.mod replaces the Engine.IO server module with the patched copy in
-# third_party/ (see its ORDERBELL-PATCHES.md): go mod download reads that
-# copy's go.mod, so it comes in with this layer.
+# go.mod replaces two socket.io modules with the patched copies in
+# third_party/ (see their ORDERBELL-PATCHES.md): go mod download reads those
+# copies' go.mod, so they come in with this layer.
 COPY go.mod go.sum ./
-COPY third_party/zishang520-engine/go.mod ./third_party/zishang520-engine/
+COPY third_party ./third_party
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/orderbell .

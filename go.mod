@@ -100,3 +100,4 @@ require (
 )
 
 replace github.com/zishang520/socket.io/servers/engine/v3 => ./third_party/zishang520-engine
+replace github.com/zishang520/socket.io/v3 => ./third_party/zishang520-socketio

@@ -49,6 +49,9 @@ type Config struct {
 	// QueueHardLimit drops a connection with this many packets waiting,
 	// whatever it does; default DefaultQueueHardLimit.
 	QueueHardLimit int
+	// PingInterval and PingTimeout are Engine.IO's heartbeat; defaults the
+	// Node server's (25 s and 20 s). Tests shorten them.
+	PingInterval, PingTimeout time.Duration
 }
 
 // Server is the Socket.IO server. It implements Notifier.
@@ -104,6 +107,12 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 	opts.SetAllowEIO3(true)
 	opts.SetMaxHttpBufferSize(cfg.MaxMessageBytes)
 	opts.SetConnectTimeout(cfg.ConnectTimeout)
+	if cfg.PingInterval > 0 {
+		opts.SetPingInterval(cfg.PingInterval)
+	}
+	if cfg.PingTimeout > 0 {
+		opts.SetPingTimeout(cfg.PingTimeout)
+	}
 	if len(cfg.AllowedOrigins) > 0 {
 		opts.SetCors(&types.Cors{Origin: cfg.AllowedOrigins, Credentials: true})
 	}
