@@ -10,7 +10,8 @@
 # Environment: PORT (3300), KEY (benchkey), OUT (/tmp/ob-bench: logs, db),
 # PPROF_ADDR (e.g. 127.0.0.1:6060: the server serves net/http/pprof there),
 # ORDERBELL_BIN (a server binary built beforehand, for A/B runs; default:
-# build this checkout),
+# build this checkout), GODEBUG and GOGC (passed to the server, e.g.
+# GODEBUG=gctrace=1 to see its collections in $OUT/server.log),
 # MYSQL_URL_BASE (mysql://root@127.0.0.1:3306). Everything is on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,7 +77,7 @@ ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # per address (60-M): a benchmark places far more, from one address.
 taskset -c 0 env ACCESS_TOKEN_KEY="$key" DATABASE_URL="$url" PORT="$port" HOST=127.0.0.1 \
 	RATE_LIMIT_ORDERS="${RATE_LIMIT_ORDERS:-1000000-M}" RATE_LIMIT_LOGINS_PER_ADDRESS="${RATE_LIMIT_LOGINS_PER_ADDRESS:-1000000-M}" \
-	LOG_LEVEL=warn ${PPROF_ADDR:+PPROF_ADDR=$PPROF_ADDR} "$server_bin" >"$out/server.log" 2>&1 &
+	LOG_LEVEL=warn ${GODEBUG:+GODEBUG=$GODEBUG} ${GOGC:+GOGC=$GOGC} ${PPROF_ADDR:+PPROF_ADDR=$PPROF_ADDR} "$server_bin" >"$out/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
 	curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
