@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -136,6 +137,10 @@ func (w *writer) loop() {
 	batch := make([]*change, 0, maxBatch)
 	for c := range w.queue {
 		batch = append(batch[:0], c)
+		// Let the goroutines that are ready run first: on a busy server
+		// they are mostly requests about to queue a change, which then
+		// share this batch and its commit.
+		runtime.Gosched()
 	more:
 		for len(batch) < maxBatch {
 			select {
