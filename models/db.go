@@ -73,11 +73,11 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, err
 	}
-	writers := 4 // MySQL: overlap round trips
 	if sqlite {
-		writers = 1
+		db.w = newWriter(sqlDB, stmts, 1, 0)
+	} else {
+		db.w = newWriter(sqlDB, stmts, 4, writeTimeout) // overlap round trips
 	}
-	db.w = newWriter(sqlDB, stmts, writers)
 	return db, nil
 }
 

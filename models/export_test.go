@@ -22,7 +22,7 @@ func AgeNotification(t *testing.T, db *DB, id int64, age time.Duration) {
 // changes does when some of them are refused or fail.
 func HoldBatch(db *DB) (flush func(n int)) {
 	running := db.w
-	held := &writer{db: running.db, stmts: running.stmts, queue: make(chan *change, maxBatch)}
+	held := &writer{db: running.db, stmts: running.stmts, queue: make(chan *change, maxBatch), timeout: running.timeout}
 	db.w = held
 	return func(n int) {
 		batch := make([]*change, n)

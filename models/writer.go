@@ -19,8 +19,8 @@ import (
 const (
 	// maxBatch bounds how many changes share one transaction.
 	maxBatch = 128
-	// writeTimeout bounds one batch's transaction; a change waits at most
-	// for the batch before it and its own.
+	// writeTimeout bounds one batch's transaction on MySQL; a change waits
+	// at most for the batch before it and its own.
 	writeTimeout = 10 * time.Second
 )
 
@@ -37,6 +37,11 @@ type writer struct {
 	db    *sql.DB
 	stmts *statements
 	queue chan *change
+	// timeout bounds a batch's transaction on a database across the
+	// network. Zero (SQLite) gives its statements a context that never
+	// ends: the driver then skips a watcher goroutine per statement, and
+	// a local file has no connection to lose.
+	timeout time.Duration
 
 	mu     sync.RWMutex // held shared while submitting; Close takes it to stop submissions
 	closed bool
@@ -89,8 +94,8 @@ func (s *statements) close() {
 
 // newWriter starts n writer goroutines: 1 for SQLite (one connection
 // anyway), a few for MySQL so round trips overlap.
-func newWriter(db *sql.DB, stmts *statements, n int) *writer {
-	w := &writer{db: db, stmts: stmts, queue: make(chan *change, 4*maxBatch)}
+func newWriter(db *sql.DB, stmts *statements, n int, timeout time.Duration) *writer {
+	w := &writer{db: db, stmts: stmts, queue: make(chan *change, 4*maxBatch), timeout: timeout}
 	w.wg.Add(n)
 	for range n {
 		go w.loop()
@@ -193,8 +198,12 @@ func (w *writer) commit(batch []*change) {
 }
 
 func (w *writer) inTx(fn func(ctx context.Context, tx *sql.Tx) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-	defer cancel()
+	ctx := context.Background()
+	if w.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, w.timeout)
+		defer cancel()
+	}
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
