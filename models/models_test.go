@@ -191,6 +191,37 @@ func TestDatabaseOutage(t *testing.T) {
 	if d := time.Since(start); d > 15*time.Second {
 		t.Errorf("the failure took %v", d)
 	}
+
+	// A database that stops answering: one order waits for a timeout;
+	// a batch of them fails together after one timeout too, not one per
+	// order (orders are committed in batches, see writer.go).
+	proxy.hang()
+	start = time.Now()
+	if _, _, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}}); !errors.Is(err, models.ErrUnavailable) {
+		t.Fatalf("order while the database hangs: %v; want ErrUnavailable", err)
+	}
+	one := time.Since(start)
+	flush := models.HoldBatch(db)
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Go(func() {
+			_, _, errs[i] = db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}})
+		})
+	}
+	start = time.Now()
+	flush(len(errs))
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, models.ErrUnavailable) {
+			t.Errorf("order %d of the batch: %v; want ErrUnavailable", i, err)
+		}
+	}
+	if all := time.Since(start); all > 3*one {
+		t.Errorf("a batch of %d orders failed after %v; one alone after %v", len(errs), all, one)
+	}
+	t.Logf("while the database hangs: one order fails after %v, a batch of %d after %v", one, len(errs), time.Since(start))
+
 	proxy.restore()
 	if _, _, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}}); err != nil {
 		t.Fatalf("order after the outage: %v", err)
@@ -208,6 +239,7 @@ type proxy struct {
 	target string
 	mu     sync.Mutex
 	down   bool
+	hung   bool // with down: accept, then say nothing
 	conns  []net.Conn
 }
 
@@ -225,6 +257,11 @@ func newProxy(t *testing.T, target string) *proxy {
 				return
 			}
 			p.mu.Lock()
+			if p.down && p.hung {
+				p.conns = append(p.conns, c)
+				p.mu.Unlock()
+				continue
+			}
 			if p.down {
 				p.mu.Unlock()
 				_ = c.Close()
@@ -255,10 +292,20 @@ func (p *proxy) cut() {
 	p.conns = nil
 }
 
-func (p *proxy) restore() {
+// hang drops every open connection, then accepts new ones and says
+// nothing on them: a database that stopped answering.
+func (p *proxy) hang() {
+	p.cut()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.down = false
+	p.hung = true
+}
+
+func (p *proxy) restore() {
+	p.cut()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down, p.hung = false, false
 }
 
 // Nodes starting together on one empty database all come up with the one

@@ -165,7 +165,9 @@ func (w *writer) loop() {
 // commit runs the batch in one transaction. A change refused with an
 // *Error (not found, conflict, …) wrote nothing and is answered as such. Any
 // other error fails the transaction; then each change is run again in a
-// transaction of its own, so one bad change cannot fail its neighbours.
+// transaction of its own, so one bad change cannot fail its neighbours —
+// unless the database itself is unavailable: then every change of the batch
+// gets that answer at once, rather than one timeout after another.
 func (w *writer) commit(batch []*change) {
 	results := make([]error, len(batch))
 	err := w.inTx(func(ctx context.Context, tx *sql.Tx) error {
@@ -183,7 +185,7 @@ func (w *writer) commit(batch []*change) {
 		}
 		return nil
 	})
-	if err == nil || len(batch) == 1 {
+	if err == nil || len(batch) == 1 || errors.Is(dbErr(err), ErrUnavailable) {
 		for i, c := range batch {
 			if err != nil {
 				results[i] = dbErr(err)
