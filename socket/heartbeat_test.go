@@ -14,7 +14,10 @@ import (
 // that answers every ping stays connected; one that stops answering is
 // closed after pingInterval + pingTimeout.
 func TestHeartbeat(t *testing.T) {
-	const interval, timeout = 150 * time.Millisecond, 150 * time.Millisecond
+	// A short interval for many pings; a timeout long enough that a busy
+	// CI machine (race detector, packages tested in parallel) answers in
+	// time.
+	const interval, timeout = 100 * time.Millisecond, time.Second
 	s := newTestServer(t, Config{PingInterval: interval, PingTimeout: timeout})
 	token := s.token(t, 1)
 	live := dialRaw(t, s.url, token)
