@@ -52,7 +52,12 @@ func (s *Server) capQueue(sock *socketio.Socket) {
 	lastFlush.Store(time.Now().UnixNano())
 	var once sync.Once
 	_ = conn.On("packetCreate", func(...any) {
+		// Every broadcast passes here once per socket: read the clock only
+		// past the soft limit.
 		n := queued.Add(1)
+		if n <= maxQueued && n <= int64(s.cfg.QueueHardLimit) {
+			return
+		}
 		stalled := time.Since(time.Unix(0, lastFlush.Load())) > s.cfg.StallTimeout
 		if (n > maxQueued && stalled) || n > int64(s.cfg.QueueHardLimit) {
 			once.Do(func() {
