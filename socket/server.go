@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/zishang520/socket.io/servers/engine/v3"
 	socketio "github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
@@ -70,8 +69,6 @@ type Server struct {
 	// before live ones.
 	gates [256]sync.Mutex
 	seed  maphash.Seed
-
-	stopCompact chan struct{}
 }
 
 // session is what a socket's handshake established.
@@ -128,34 +125,7 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 	s.io.Use(s.authenticate)
 	_ = s.io.On("connection", func(args ...any) { s.onConnection(args[0].(*socketio.Socket)) })
 	s.handler = s.io.ServeHandler(opts)
-	s.stopCompact = make(chan struct{})
-	go s.compactMaps(s.stopCompact)
 	return s
-}
-
-// compactMaps works around a leak in the library's maps (types.Map, a
-// copy of Go's old sync.Map). A deleted entry is only dropped when the
-// map's dirty part is promoted, which it does after enough lookups miss;
-// WebSocket-only clients never look their id up after the handshake, so
-// the engine's client map, the namespace's socket map and the adapter's
-// room maps keep one dead entry per session for good (≈130 B each: +24%
-// heap in a 10-minute churn soak). Range promotes the dirty part at once,
-// and the next store then drops the dead entries.
-func (s *Server) compactMaps(stop <-chan struct{}) {
-	tick := time.NewTicker(5 * time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
-		nsp := s.io.Sockets()
-		s.io.Engine().Clients().Range(func(string, engine.Socket) bool { return false })
-		nsp.Sockets().Range(func(socketio.SocketId, *socketio.Socket) bool { return false })
-		nsp.Adapter().Rooms().Range(func(socketio.Room, *types.Set[socketio.SocketId]) bool { return false })
-		nsp.Adapter().Sids().Range(func(socketio.SocketId, *types.Set[socketio.Room]) bool { return false })
-	}
 }
 
 // Handler serves the Engine.IO endpoint (mount it at /socket.io/).
@@ -163,7 +133,6 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close disconnects every socket so its client reconnects elsewhere.
 func (s *Server) Close() {
-	close(s.stopCompact)
 	done := make(chan struct{})
 	s.io.Close(func(error) { close(done) })
 	<-done
