@@ -1,0 +1,69 @@
+package socket
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// SPEC: a refused handshake keeps nothing for it. The refusal (44) comes
+// at once; the connection, which never joined a namespace, is closed by
+// the connect timeout, and the engine keeps no client for it.
+func TestRefusedHandshakeKeepsNothing(t *testing.T) {
+	const connectTimeout = 300 * time.Millisecond
+	s := newTestServer(t, Config{ConnectTimeout: connectTimeout})
+	const n = 20
+	conns := make([]*rawClient, n)
+	for i := range conns {
+		conn, _, err := websocket.DefaultDialer.Dial(s.url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		c := &rawClient{conn}
+		if open := c.read(t); !strings.HasPrefix(open, "0{") {
+			t.Fatalf("open packet %q", open)
+		}
+		auth, _ := json.Marshal(map[string]string{"token": "forged-token"})
+		if err := conn.WriteMessage(websocket.TextMessage, append([]byte("40"), auth...)); err != nil {
+			t.Fatal(err)
+		}
+		if refusal := c.read(t); !strings.HasPrefix(refusal, "44{") || !strings.Contains(refusal, `"message":"unauthorized"`) {
+			t.Fatalf("answer to a forged token: %q", refusal)
+		}
+		conns[i] = c
+	}
+	// The server closes each refused connection: the client sees its
+	// connection end (not a read timeout), within the connect timeout and
+	// a margin.
+	for i, c := range conns {
+		_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for {
+			_, data, err := c.conn.ReadMessage()
+			if err == nil {
+				if string(data) == "2" { // a ping before the close: fine
+					continue
+				}
+				t.Fatalf("refused connection %d got %q", i, data)
+			}
+			var netErr net.Error
+			if errors.As(err, &netErr) && netErr.Timeout() {
+				t.Fatalf("refused connection %d was still open after 10 s", i)
+			}
+			break
+		}
+	}
+	// And the engine forgets them: its client list empties right after.
+	deadline := time.Now().Add(2 * time.Second)
+	for s.io.Engine().ClientsCount() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the engine still holds %d clients after closing %d refused handshakes", s.io.Engine().ClientsCount(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
