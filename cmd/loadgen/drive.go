@@ -98,25 +98,25 @@ type connectResult struct {
 	SettleSecs  float64  `json:"settle_s"`
 }
 
+// addDevices makes perAccount devices for each of n accounts of role r,
+// lists them in d.all and returns them by account.
+func (d *driver) addDevices(r role, n, perAccount int) [][]*device {
+	byAccount := make([][]*device, n)
+	for i := range byAccount {
+		byAccount[i] = make([]*device, perAccount)
+		for s := range byAccount[i] {
+			byAccount[i][s] = &device{role: r, account: i, slot: s}
+			d.all = append(d.all, byAccount[i][s])
+		}
+	}
+	return byAccount
+}
+
 // connect opens every device's socket, -dial-concurrency at a time, then
 // lets the server settle and measures its RSS per connection.
 func (d *driver) connect(ctx context.Context) connectResult {
-	for i := range d.owners {
-		devs := make([]*device, d.cfg.ownerDevices)
-		for s := range devs {
-			devs[s] = &device{role: owner, account: i, slot: s}
-			d.all = append(d.all, devs[s])
-		}
-		d.ownerDevs = append(d.ownerDevs, devs)
-	}
-	for i := range d.clients {
-		devs := make([]*device, d.cfg.clientDevices)
-		for s := range devs {
-			devs[s] = &device{role: client, account: i, slot: s}
-			d.all = append(d.all, devs[s])
-		}
-		d.clientDevs = append(d.clientDevs, devs)
-	}
+	d.ownerDevs = d.addDevices(owner, len(d.owners), d.cfg.ownerDevices)
+	d.clientDevs = d.addDevices(client, len(d.clients), d.cfg.clientDevices)
 	dialer := &websocket.Dialer{
 		NetDialContext:   loopbackDial(&net.Dialer{Timeout: 10 * time.Second}),
 		HandshakeTimeout: 10 * time.Second,
