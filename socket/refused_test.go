@@ -1,14 +1,11 @@
 package socket
 
 import (
-	"encoding/json"
 	"errors"
 	"net"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // SPEC: a refused handshake keeps nothing for it. The refusal (44) comes
@@ -20,20 +17,8 @@ func TestRefusedHandshakeKeepsNothing(t *testing.T) {
 	const n = 20
 	conns := make([]*rawClient, n)
 	for i := range conns {
-		conn, _, err := websocket.DefaultDialer.Dial(s.url, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = conn.Close() })
-		c := &rawClient{conn}
-		if open := c.read(t); !strings.HasPrefix(open, "0{") {
-			t.Fatalf("open packet %q", open)
-		}
-		auth, _ := json.Marshal(map[string]string{"token": "forged-token"})
-		if err := conn.WriteMessage(websocket.TextMessage, append([]byte("40"), auth...)); err != nil {
-			t.Fatal(err)
-		}
-		if refusal := c.read(t); !strings.HasPrefix(refusal, "44{") || !strings.Contains(refusal, `"message":"unauthorized"`) {
+		c, refusal := handshake(t, s.url, "forged-token")
+		if !strings.HasPrefix(refusal, "44{") || !strings.Contains(refusal, `"message":"unauthorized"`) {
 			t.Fatalf("answer to a forged token: %q", refusal)
 		}
 		conns[i] = c

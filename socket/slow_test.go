@@ -17,7 +17,19 @@ import (
 // rawClient is a Socket.IO v4 client over a bare WebSocket.
 type rawClient struct{ conn *websocket.Conn }
 
+// dialRaw is a device connected with token.
 func dialRaw(t testing.TB, url, token string) *rawClient {
+	t.Helper()
+	c, ack := handshake(t, url, token)
+	if !strings.HasPrefix(ack, `40{"sid"`) {
+		t.Fatalf("connect answer %q", ack)
+	}
+	return c
+}
+
+// handshake opens a WebSocket, reads Engine.IO's open packet, asks to join
+// the main namespace with token and returns the server's answer.
+func handshake(t testing.TB, url, token string) (*rawClient, string) {
 	t.Helper()
 	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
@@ -32,10 +44,7 @@ func dialRaw(t testing.TB, url, token string) *rawClient {
 	if err := conn.WriteMessage(websocket.TextMessage, append([]byte("40"), auth...)); err != nil {
 		t.Fatal(err)
 	}
-	if ack := c.read(t); !strings.HasPrefix(ack, `40{"sid"`) {
-		t.Fatalf("connect answer %q", ack)
-	}
-	return c
+	return c, c.read(t)
 }
 
 func (c *rawClient) read(t testing.TB) string {
