@@ -21,6 +21,8 @@ test-go:
 	ORDERBELL_TEST_MYSQL=$(MYSQL_URL) go test -count=1 -race ./...
 	# the patched library module's own tests (third_party/zishang520-socketio)
 	go test -count=1 -race github.com/zishang520/socket.io/v3/pkg/types
+	# stacks per idle connection, which -race's larger stack guard inflates
+	go test -count=1 -run '^TestIdleReaderStacks$$' -v ./socket/
 
 # Each fuzz target for a short fixed time (their seed corpora, with what
 # they found before in testdata/fuzz, also run in test-go).

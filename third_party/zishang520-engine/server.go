@@ -138,7 +138,9 @@ func (s *server) HandleUpgrade(ctx *types.HttpContext) {
 		wsc := &types.WebSocketConn{EventEmitter: types.NewEventEmitter()}
 
 		ws := &websocket.Upgrader{
-			ReadBufferSize:    DefaultWSReadBufferSize,
+			// orderbell patch: 0 makes gorilla read through the hijacked
+			// reader, which bufferedHijacker sizes DefaultWSReadBufferSize.
+			ReadBufferSize:    0,
 			WriteBufferSize:   DefaultWSWriteBufferSize,
 			WriteBufferPool:   wsWriteBufferPool, // orderbell patch: an idle connection holds no write buffer
 			EnableCompression: s.Opts().PerMessageDeflate() != nil,
@@ -159,12 +161,14 @@ func (s *server) HandleUpgrade(ctx *types.HttpContext) {
 		}
 
 		// delegate to ws
-		if conn, err := ws.Upgrade(ctx.Response(), ctx.Request(), ctx.ResponseHeaders().All()); err != nil {
+		hj := &bufferedHijacker{ResponseWriter: ctx.Response(), size: DefaultWSReadBufferSize}
+		if conn, err := ws.Upgrade(hj, ctx.Request(), ctx.ResponseHeaders().All()); err != nil {
 			s.emitAbortRequest(ctx, BAD_REQUEST, map[string]any{"name": "UPGRADE_FAILURE"})
 			serverLog.Debug("websocket error before upgrade: %s", err.Error())
 		} else {
 			conn.SetReadLimit(s.Opts().MaxHttpBufferSize())
 			wsc.Conn = conn
+			wsc.Reader = hj.reader
 			s.onWebSocket(ctx, wsc)
 		}
 	}

@@ -24,6 +24,10 @@ type websocket struct {
 
 	socket     *types.WebSocketConn
 	writeQueue *queue.Queue
+
+	// orderbell patch: waits for the socket to be readable while the read
+	// buffer is empty (nil: gorilla's own blocking read, as upstream).
+	waitReadable func()
 }
 
 // WebSocket transport
@@ -49,6 +53,9 @@ func (w *websocket) Construct(ctx *types.HttpContext) {
 	w.idleTimeout = ctx.IdleTimeout
 	w.socket = ctx.Websocket
 	w.writeQueue = queue.New()
+	if w.socket.Reader != nil {
+		w.waitReadable = readWaiter(w.socket.NetConn())
+	}
 
 	_ = w.socket.On("error", func(errs ...any) {
 		w.OnError("websocket error", slices.TryGetAny[error](errs, 0))
@@ -95,6 +102,14 @@ func (w *websocket) message() {
 	for {
 		if w.idleTimeout > 0 {
 			_ = w.socket.SetReadDeadline(time.Now().Add(w.idleTimeout))
+		}
+		// orderbell patch: at rest, park here rather than inside
+		// NextReader, gorilla and bufio. This goroutine's stack grew while
+		// it handled the connect; the runtime halves a parked goroutine's
+		// stack only while it uses under a quarter of it, which it does
+		// from here. Bytes already in the read buffer are read at once.
+		if w.waitReadable != nil && w.socket.Reader.Buffered() == 0 {
+			w.waitReadable()
 		}
 		mt, message, err := w.socket.NextReader()
 		if err != nil {

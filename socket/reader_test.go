@@ -1,0 +1,68 @@
+package socket
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// maskedTextFrame is one WebSocket text frame as a client sends it (masked,
+// FIN set), for payloads under 64 KiB.
+func maskedTextFrame(payload string) []byte {
+	mask := [4]byte{0x1f, 0x2e, 0x3d, 0x4c}
+	f := []byte{0x81}
+	if len(payload) < 126 {
+		f = append(f, 0x80|byte(len(payload)))
+	} else {
+		f = append(f, 0x80|126)
+		f = binary.BigEndian.AppendUint16(f, uint16(len(payload)))
+	}
+	f = append(f, mask[:]...)
+	for i := 0; i < len(payload); i++ {
+		f = append(f, payload[i]^mask[i%4])
+	}
+	return f
+}
+
+// The server's reader waits on the socket only while its read buffer is
+// empty (third_party/zishang520-engine, "shallow reader"). Frames that
+// arrive together sit in that buffer after the first is read: each must
+// still be handled at once, without waiting for more bytes from the client.
+// Legacy emits asking for acks, written in one write(2), each get their ack.
+func TestFramesArrivingTogether(t *testing.T) {
+	s := newTestServer(t, Config{})
+	c := dialRaw(t, s.url, s.token(t, 1))
+	emit := func(id int, note string) []byte {
+		return maskedTextFrame(fmt.Sprintf(`42%d["APPROVAL_ORDER",{"client_id":%d,"note":%q}]`, id, 100+id, note))
+	}
+	acks := func(from, to int) {
+		t.Helper()
+		for id := from; id <= to; id++ {
+			got := c.read(t)
+			for got == "2" { // an Engine.IO ping: not what we wait for
+				got = c.read(t)
+			}
+			if want := fmt.Sprintf("43%d[", id); !strings.HasPrefix(got, want) {
+				t.Fatalf("answer %d: %q, want an ack %q…", id, got, want)
+			}
+		}
+	}
+	write := func(frames ...[]byte) {
+		t.Helper()
+		if _, err := c.conn.NetConn().Write(slices.Concat(frames...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Three small frames: all in the buffer after one read, none left in
+	// the socket.
+	write(emit(1, ""), emit(2, ""), emit(3, ""))
+	acks(1, 3)
+	// Then two small ones and one longer than the 1 KB buffer: after the
+	// small ones the buffer holds part of a frame, the rest is still in the
+	// socket.
+	write(emit(4, ""), emit(5, ""), emit(6, strings.Repeat("x", 2000)))
+	acks(4, 6)
+}

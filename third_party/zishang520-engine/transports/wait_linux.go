@@ -1,0 +1,34 @@
+package transports
+
+import (
+	"net"
+	"syscall"
+	"unsafe"
+)
+
+// orderbell patch: readWaiter returns a function that blocks until conn has
+// bytes to read (or is closed, or its read deadline passes), or nil when
+// conn is not a plain socket. It peeks one byte with MSG_PEEK|MSG_DONTWAIT
+// and parks on the runtime's poller while there is none, so the caller waits
+// from its own shallow frame. Errors are left for the next real read to
+// report.
+func readWaiter(conn net.Conn) func() {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return func() { _ = rc.Read(hasData) }
+}
+
+// hasData reports whether fd can be read without blocking: data, end of
+// stream, or an error for the real read to see.
+func hasData(fd uintptr) bool {
+	var b [1]byte
+	_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
+		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+	return errno != syscall.EAGAIN && errno != syscall.EINTR
+}
