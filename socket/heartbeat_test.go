@@ -69,3 +69,70 @@ func TestHeartbeat(t *testing.T) {
 		}
 	}
 }
+
+// Devices that connect together are not pinged together (patched library,
+// third_party/zishang520-engine: a random first ping). Each device's first
+// ping comes at a random point of the ping interval, never later; after
+// its pong, the next comes a whole interval later, as upstream. Upstream,
+// every first ping came one interval after its connect: these devices,
+// connected within milliseconds, would all be pinged within milliseconds,
+// every interval.
+func TestFirstPingsSpread(t *testing.T) {
+	const interval = time.Second
+	s := newTestServer(t, Config{PingInterval: interval, PingTimeout: 5 * time.Second})
+	const n = 40
+	type first struct {
+		after time.Duration // from the connect to the first ping
+		next  time.Duration // from its pong to the second ping
+		err   error
+	}
+	results := make(chan first, n)
+	for i := range n {
+		c := dialRaw(t, s.url, s.token(t, int64(i+1)))
+		connected := time.Now()
+		go func() {
+			var f first
+			defer func() { results <- f }()
+			read := func() bool {
+				_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+				_, data, err := c.conn.ReadMessage()
+				if err == nil && string(data) != "2" {
+					err = errors.New("got " + string(data) + ", want a ping")
+				}
+				f.err = err
+				return err == nil
+			}
+			if !read() {
+				return
+			}
+			f.after = time.Since(connected)
+			if f.err = c.conn.WriteMessage(websocket.TextMessage, []byte("3")); f.err != nil {
+				return
+			}
+			ponged := time.Now()
+			if read() {
+				f.next = time.Since(ponged)
+			}
+		}()
+	}
+	var earliest, latest time.Duration = interval * 10, 0
+	for range n {
+		f := <-results
+		if f.err != nil {
+			t.Fatal(f.err)
+		}
+		if f.after > interval+interval/4 {
+			t.Errorf("first ping %v after the connect, later than the interval (%v)", f.after, interval)
+		}
+		if f.next < interval*9/10 {
+			t.Errorf("second ping %v after the pong, want a whole interval (%v)", f.next, interval)
+		}
+		earliest, latest = min(earliest, f.after), max(latest, f.after)
+	}
+	// 40 uniform draws over the interval span under half of it with
+	// probability about 40 × 2^-39.
+	if spread := latest - earliest; spread < interval/2 {
+		t.Errorf("first pings of %d devices connected together fell within %v of each other (%v–%v), want them spread over the %v interval",
+			n, spread, earliest, latest, interval)
+	}
+}

@@ -33,6 +33,14 @@ func SetTimeout(fn func(), sleep time.Duration) *Timer {
 	return &Timer{timer: time.AfterFunc(sleep, fn), sleep: sleep}
 }
 
+// orderbell patch: SetTimeoutFirst is SetTimeout whose first run comes after
+// first instead of sleep; Refresh re-arms it for sleep, as usual. The
+// Engine.IO server uses it to send each connection's first ping at a random
+// point of the ping interval.
+func SetTimeoutFirst(fn func(), first, sleep time.Duration) *Timer {
+	return &Timer{timer: time.AfterFunc(first, fn), sleep: sleep}
+}
+
 func ClearTimeout(timer *Timer) {
 	if timer != nil {
 		timer.Stop()
