@@ -3,7 +3,6 @@ package transports
 import (
 	"net"
 	"syscall"
-	"unsafe"
 )
 
 // orderbell patch: readWaiter returns a function that blocks until conn has
@@ -28,7 +27,6 @@ func readWaiter(conn net.Conn) func() {
 // stream, or an error for the real read to see.
 func hasData(fd uintptr) bool {
 	var b [1]byte
-	_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
-		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-	return errno != syscall.EAGAIN && errno != syscall.EINTR
+	_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return err != syscall.EAGAIN && err != syscall.EINTR
 }
