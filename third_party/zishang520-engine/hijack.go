@@ -13,7 +13,7 @@ import (
 // become readable before calling NextReader — from a shallow frame, rather
 // than deep inside gorilla and bufio. At rest that lets the runtime shrink
 // the reader goroutine's stack (grown to 8 KB while handling the connect)
-// to 2 KB: about 6 KB less per idle connection, and less stack for the GC to
+// to 4 KB: 4 KB less per idle connection, and less stack for the GC to
 // scan.
 type bufferedHijacker struct {
 	http.ResponseWriter

@@ -266,8 +266,6 @@ func (s *socket) onError(err error) {
 	s.OnClose("transport error", err)
 }
 
-// Pings client every `this.pingInterval` and expects response
-// within `this.pingTimeout` or closes connection.
 // orderbell patch: the first ping comes at a random point of the ping
 // interval, not a whole interval after the handshake. Sockets that connect
 // together (every client reconnecting after a restart, a load test) would
@@ -284,6 +282,8 @@ func firstPingDelay(interval time.Duration) time.Duration {
 	return 1 + rand.N(interval)
 }
 
+// Pings client every `this.pingInterval` and expects response
+// within `this.pingTimeout` or closes connection.
 func (s *socket) schedulePing() {
 	interval := s.server.Opts().PingInterval()
 	timer := utils.SetTimeoutFirst(func() {
