@@ -10,7 +10,8 @@
 # Environment: PORT (3300), KEY (benchkey), OUT (/tmp/ob-bench: logs, db),
 # PPROF_ADDR (e.g. 127.0.0.1:6060: the server serves net/http/pprof there),
 # ORDERBELL_BIN (a server binary built beforehand, for A/B runs; default:
-# build this checkout), GODEBUG and GOGC (passed to the server, e.g.
+# build this checkout), SQLITE_PARAMS (added to the server's SQLite URL, e.g.
+# '_pragma=wal_autocheckpoint(0)'), GODEBUG and GOGC (passed to the server, e.g.
 # GODEBUG=gctrace=1 to see its collections in $OUT/server.log),
 # MYSQL_URL_BASE (mysql://root@127.0.0.1:3306). Everything is on 127.0.0.1.
 set -euo pipefail
@@ -32,7 +33,8 @@ dbname=""
 case $db in
 sqlite)
 	rm -f "$out"/bench.db "$out"/bench.db-*
-	url="sqlite:$out/bench.db"
+	url="sqlite:$out/bench.db${SQLITE_PARAMS:+?$SQLITE_PARAMS}"
+	seed_url="sqlite:$out/bench.db"
 	;;
 mysql)
 	dbname="obbench_$$"
@@ -92,4 +94,4 @@ dbpid=()
 if [ "$db" = mysql ] && pid=$(pgrep -o -x mariadbd || pgrep -o -x mysqld); then
 	dbpid=(-db-pid "$pid")
 fi
-taskset -c 1 "$out/loadgen" -url "http://127.0.0.1:$port" -key "$key" -pid "$server" "${dbpid[@]}" -seed-db "$url" "$@"
+taskset -c 1 "$out/loadgen" -url "http://127.0.0.1:$port" -key "$key" -pid "$server" "${dbpid[@]}" -seed-db "${seed_url:-$url}" "$@"
