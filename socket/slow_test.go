@@ -44,14 +44,20 @@ func handshake(t testing.TB, url, token string) (*rawClient, string) {
 	if err := conn.WriteMessage(websocket.TextMessage, append([]byte("40"), auth...)); err != nil {
 		t.Fatal(err)
 	}
+	return c, c.next(t)
+}
+
+// next is the next message other than an Engine.IO ping, which it answers
+// as a client does. The first ping comes at a random point of the interval
+// (patched engine), so it may come before any answer a test waits for.
+func (c *rawClient) next(t testing.TB) string {
+	t.Helper()
 	for {
-		answer := c.read(t)
-		if answer != "2" {
-			return c, answer
+		msg := c.read(t)
+		if msg != "2" {
+			return msg
 		}
-		// The first ping comes at a random point of the interval (patched
-		// engine), so it may come before the answer: pong, as a client does.
-		if err := conn.WriteMessage(websocket.TextMessage, []byte("3")); err != nil {
+		if err := c.conn.WriteMessage(websocket.TextMessage, []byte("3")); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -17,8 +17,7 @@ import (
 // scan.
 type bufferedHijacker struct {
 	http.ResponseWriter
-	size   int
-	reader *bufio.Reader
+	reader *bufio.Reader // DefaultWSReadBufferSize, once hijacked
 }
 
 func (h *bufferedHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -32,6 +31,6 @@ func (h *bufferedHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		// completed; let it see that, with the server's own reader.
 		return conn, brw, err
 	}
-	h.reader = bufio.NewReaderSize(conn, h.size)
+	h.reader = bufio.NewReaderSize(conn, DefaultWSReadBufferSize)
 	return conn, bufio.NewReadWriter(h.reader, brw.Writer), nil
 }

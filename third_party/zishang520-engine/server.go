@@ -161,7 +161,7 @@ func (s *server) HandleUpgrade(ctx *types.HttpContext) {
 		}
 
 		// delegate to ws
-		hj := &bufferedHijacker{ResponseWriter: ctx.Response(), size: DefaultWSReadBufferSize}
+		hj := &bufferedHijacker{ResponseWriter: ctx.Response()}
 		if conn, err := ws.Upgrade(hj, ctx.Request(), ctx.ResponseHeaders().All()); err != nil {
 			s.emitAbortRequest(ctx, BAD_REQUEST, map[string]any{"name": "UPGRADE_FAILURE"})
 			serverLog.Debug("websocket error before upgrade: %s", err.Error())
