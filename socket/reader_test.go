@@ -2,10 +2,15 @@ package socket
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // maskedTextFrame is one WebSocket text frame as a client sends it (masked,
@@ -62,4 +67,40 @@ func TestFramesArrivingTogether(t *testing.T) {
 	// socket.
 	write(emit(4, ""), emit(5, ""), emit(6, strings.Repeat("x", 2000)))
 	acks(4, 6)
+}
+
+// A message over MaxMessageBytes ends that device's connection, read
+// through the server's own read buffer as before; the server goes on
+// answering the account's other devices.
+func TestMessageOverTheLimitClosesTheConnection(t *testing.T) {
+	s := newTestServer(t, Config{MaxMessageBytes: 1024})
+	token := s.token(t, 1)
+	big, other := dialRaw(t, s.url, token), dialRaw(t, s.url, token)
+
+	huge := fmt.Sprintf(`421["APPROVAL_ORDER",{"client_id":101,"note":%q}]`, strings.Repeat("x", 2000))
+	if err := big.conn.WriteMessage(websocket.TextMessage, []byte(huge)); err != nil {
+		t.Fatal(err)
+	}
+	_ = big.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, data, err := big.conn.ReadMessage()
+		if err == nil {
+			if msg := string(data); msg != "2" {
+				t.Fatalf("the device that sent %d bytes got %q, want its connection closed", len(huge), msg)
+			}
+			continue
+		}
+		var netErr net.Error
+		if errors.As(err, &netErr) && netErr.Timeout() {
+			t.Fatalf("the device that sent %d bytes (limit 1024) is still connected after 10 s", len(huge))
+		}
+		break
+	}
+
+	if err := other.conn.WriteMessage(websocket.TextMessage, []byte(`422["APPROVAL_ORDER",{"client_id":102}]`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := other.next(t); !strings.HasPrefix(got, "432[") {
+		t.Fatalf("the account's other device got %q, want its ack", got)
+	}
 }
