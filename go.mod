@@ -18,7 +18,6 @@ require (
 	github.com/ulule/limiter/v3 v3.11.2
 	github.com/zishang520/socket.io/adapters/redis/v3 v3.0.2
 	github.com/zishang520/socket.io/parsers/engine/v3 v3.0.6
-	github.com/zishang520/socket.io/servers/engine/v3 v3.0.6
 	github.com/zishang520/socket.io/servers/socket/v3 v3.0.6
 	github.com/zishang520/socket.io/v3 v3.0.6
 	golang.org/x/crypto v0.59.0
@@ -84,6 +83,7 @@ require (
 	github.com/xo/terminfo v1.2.0 // indirect
 	github.com/zishang520/socket.io/adapters/adapter/v3 v3.0.2 // indirect
 	github.com/zishang520/socket.io/parsers/socket/v3 v3.0.6 // indirect
+	github.com/zishang520/socket.io/servers/engine/v3 v3.0.6 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 	go.yaml.in/yaml/v4 v4.0.0-rc.4 // indirect
@@ -100,4 +100,7 @@ require (
 )
 
 replace github.com/zishang520/socket.io/servers/engine/v3 => ./third_party/zishang520-engine
+
 replace github.com/zishang520/socket.io/v3 => ./third_party/zishang520-socketio
+
+replace github.com/zishang520/socket.io/servers/socket/v3 => ./third_party/zishang520-socket
