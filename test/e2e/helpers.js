@@ -124,7 +124,7 @@ const LISTENING = /msg=listening addr=(\S+)/;
  * Starts the orderbell binary on a free port and a fresh database and
  * resolves once it logged `msg=listening` (event-driven, with a timeout).
  * The returned object has url, port, key (the ACCESS_TOKEN_KEY), output()
- * (everything the process printed) and stop().
+ * (everything the process printed so far), waitForOutput(re) and stop().
  */
 export async function startServer({ env = {}, timeoutMs = 20000, database, key: sharedKey, port: fixedPort } = {}) {
   const bin = serverBinary();
@@ -166,6 +166,33 @@ export async function startServer({ env = {}, timeoutMs = 20000, database, key: 
     database: db,
     child,
     output: () => out,
+    // Resolves once the output matches re. The server's log lines come
+    // through a pipe, apart from its sockets and HTTP answers, so a line
+    // written before an answer can still be on its way when the answer
+    // arrives.
+    waitForOutput(re, timeoutMs = EVENT_TIMEOUT_MS) {
+      if (re.test(out)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const onData = () => {
+          if (!re.test(out)) return;
+          done();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`the server did not log ${re} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          child.stdout.off('data', onData);
+          child.stderr.off('data', onData);
+        };
+        // Listeners run in the order added: these after the ones that
+        // append to out.
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+      });
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

@@ -22,7 +22,7 @@ describe('socket limits', () => {
     // namespace it left, and (as with Node's server) the connection closes:
     // the client sees one of the two.
     assert.match(await gone, /^(io server disconnect|transport close)$/);
-    assert.match(server.output(), /socket emits too fast: disconnected/);
+    await server.waitForOutput(/socket emits too fast: disconnected/);
     await calm.flush();
     assert.ok(calm.socket.connected);
   });
