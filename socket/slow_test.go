@@ -31,6 +31,12 @@ func dialRaw(t testing.TB, url, token string) *rawClient {
 // the main namespace with token and returns the server's answer.
 func handshake(t testing.TB, url, token string) (*rawClient, string) {
 	t.Helper()
+	return handshakeAuth(t, url, map[string]any{"token": token})
+}
+
+// handshakeAuth is handshake with the whole auth payload.
+func handshakeAuth(t testing.TB, url string, authPayload map[string]any) (*rawClient, string) {
+	t.Helper()
 	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +46,7 @@ func handshake(t testing.TB, url, token string) (*rawClient, string) {
 	if open := c.read(t); !strings.HasPrefix(open, "0{") {
 		t.Fatalf("open packet %q", open)
 	}
-	auth, _ := json.Marshal(map[string]string{"token": token})
+	auth, _ := json.Marshal(authPayload)
 	if err := conn.WriteMessage(websocket.TextMessage, append([]byte("40"), auth...)); err != nil {
 		t.Fatal(err)
 	}
