@@ -272,28 +272,39 @@ func (a *adapter) apply(opts *BroadcastOptions, callback func(*Socket)) {
 	}
 
 	rooms := opts.Rooms
-	except := a.computeExceptSids(opts.Except)
+	// orderbell patch: the sockets to skip are checked against the except
+	// rooms' own sets as the broadcast meets them, and a socket is
+	// remembered (so a socket in several rooms gets the packet once) only
+	// when there are several rooms. Upstream built both sets for every
+	// broadcast: most of the garbage of an emit to a room of one or two
+	// sockets.
+	excepted := a.exceptedBy(opts.Except)
 
 	if rooms != nil && rooms.Len() > 0 {
-		ids := types.NewSet[SocketId]()
+		var ids *types.Set[SocketId]
+		if rooms.Len() > 1 {
+			ids = types.NewSet[SocketId]()
+		}
 		for _, room := range rooms.Keys() {
 			if _ids, ok := a.rooms.Load(room); ok {
 				for _, id := range _ids.Keys() {
-					if ids.Has(id) || except.Has(id) {
+					if (ids != nil && ids.Has(id)) || excepted(id) {
 						continue
 					}
 					if socket, ok := a.nsp.Sockets().Load(id); ok {
 						if socket.Connected() {
 							callback(socket)
 						}
-						ids.Add(id)
+						if ids != nil {
+							ids.Add(id)
+						}
 					}
 				}
 			}
 		}
 	} else {
 		a.sids.Range(func(id SocketId, _ *types.Set[Room]) bool {
-			if except.Has(id) {
+			if excepted(id) {
 				return true
 			}
 			if socket, ok := a.nsp.Sockets().Load(id); ok {
@@ -306,16 +317,29 @@ func (a *adapter) apply(opts *BroadcastOptions, callback func(*Socket)) {
 	}
 }
 
-func (a *adapter) computeExceptSids(exceptRooms *types.Set[Room]) *types.Set[SocketId] {
-	exceptSids := types.NewSet[SocketId]()
+// orderbell patch: exceptedBy replaces computeExceptSids (a set of every
+// socket in the except rooms, built per broadcast): the except rooms are
+// looked up once, and a socket is checked against their sets when met.
+func (a *adapter) exceptedBy(exceptRooms *types.Set[Room]) func(SocketId) bool {
+	var sets []*types.Set[SocketId]
 	if exceptRooms != nil && exceptRooms.Len() > 0 {
 		for _, room := range exceptRooms.Keys() {
 			if ids, ok := a.rooms.Load(room); ok {
-				exceptSids.Add(ids.Keys()...)
+				sets = append(sets, ids)
 			}
 		}
 	}
-	return exceptSids
+	if len(sets) == 0 {
+		return func(SocketId) bool { return false }
+	}
+	return func(id SocketId) bool {
+		for _, ids := range sets {
+			if ids.Has(id) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // ServerSideEmit sends a packet to the other Socket.IO servers in the cluster.
