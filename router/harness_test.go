@@ -48,13 +48,18 @@ type harness struct {
 
 func newHarness(t *testing.T, db *models.DB, cfg router.Config) *harness {
 	t.Helper()
+	return newLoggingHarness(t, db, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// newLoggingHarness is newHarness with the server logging to log.
+func newLoggingHarness(t *testing.T, db *models.DB, cfg router.Config, log *slog.Logger) *harness {
+	t.Helper()
 	h := &harness{t: t, db: db, tokens: auth.NewTokens([]byte("router-test-key"), 0), notes: &recorder{}}
 	if cfg.Limits == nil {
 		cfg.Limits = &router.Limits{} // no limits, unless the test is about them
 	}
 	handler, err := router.New(cfg, router.Deps{
-		DB: db, Tokens: h.tokens, Notifier: h.notes,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DB: db, Tokens: h.tokens, Notifier: h.notes, Log: log,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -11,8 +11,8 @@ import (
 )
 
 func (s *Server) registerNotificationRoutes(r gin.IRoutes) {
-	r.GET("/notifications", s.requireLogin, s.listNotifications)
-	r.POST("/notifications/read", s.requireLogin, s.markNotificationsRead)
+	r.GET("/notifications", s.loggedIn(s.listNotifications))
+	r.POST("/notifications/read", s.loggedIn(s.markNotificationsRead))
 }
 
 type notificationResponse struct {
@@ -24,7 +24,7 @@ type notificationResponse struct {
 // listNotifications answers the caller's alerts with id > after, oldest
 // first, a page of at most 100; or, with ?latest=N, the newest N. The
 // X-Unread-Count header carries the unread total.
-func (s *Server) listNotifications(c *gin.Context) {
+func (s *Server) listNotifications(c *gin.Context, p models.Principal) {
 	after, err := queryInt(c, "after")
 	if err != nil {
 		s.fail(c, err)
@@ -35,7 +35,6 @@ func (s *Server) listNotifications(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	p := principal(c)
 	ctx := c.Request.Context()
 	var list []models.Notification
 	if latest > 0 {
@@ -60,7 +59,7 @@ func (s *Server) listNotifications(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) markNotificationsRead(c *gin.Context) {
+func (s *Server) markNotificationsRead(c *gin.Context, p models.Principal) {
 	body, err := readBody(c)
 	if err != nil {
 		s.fail(c, err)
@@ -75,7 +74,7 @@ func (s *Server) markNotificationsRead(c *gin.Context) {
 		s.fail(c, badRequest("up_to_id must be ≥ 0"))
 		return
 	}
-	if err := s.db.MarkRead(c.Request.Context(), principal(c), upTo); err != nil {
+	if err := s.db.MarkRead(c.Request.Context(), p, upTo); err != nil {
 		s.fail(c, err)
 		return
 	}

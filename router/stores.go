@@ -5,13 +5,15 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/orderbell/orderbell/models"
 )
 
 func (s *Server) registerStoreRoutes(r gin.IRoutes) {
 	r.GET("/stores", s.listStores)
 	r.GET("/stores/:store_id", s.getStore)
-	r.POST("/stores", s.requireLogin, s.createStore)
-	r.POST("/stores/:store_id/menus", s.requireLogin, s.createMenu)
+	r.POST("/stores", s.loggedIn(s.createStore))
+	r.POST("/stores/:store_id/menus", s.loggedIn(s.createMenu))
 }
 
 type storeResponse struct {
@@ -70,7 +72,7 @@ func (s *Server) getStore(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) createStore(c *gin.Context) {
+func (s *Server) createStore(c *gin.Context, p models.Principal) {
 	body, err := readBody(c)
 	if err != nil {
 		s.failForm(c, err, "/")
@@ -81,7 +83,7 @@ func (s *Server) createStore(c *gin.Context) {
 		s.failForm(c, err, "/")
 		return
 	}
-	st, err := s.db.CreateStore(c.Request.Context(), principal(c), name)
+	st, err := s.db.CreateStore(c.Request.Context(), p, name)
 	if err != nil {
 		s.failForm(c, err, "/")
 		return
@@ -93,7 +95,7 @@ func (s *Server) createStore(c *gin.Context) {
 	c.JSON(http.StatusCreated, gin.H{"store_id": st.ID})
 }
 
-func (s *Server) createMenu(c *gin.Context) {
+func (s *Server) createMenu(c *gin.Context, p models.Principal) {
 	storeID, err := pathID(c, "store_id")
 	if err != nil {
 		s.fail(c, err)
@@ -115,7 +117,7 @@ func (s *Server) createMenu(c *gin.Context) {
 		s.failForm(c, err, back)
 		return
 	}
-	m, err := s.db.CreateMenu(c.Request.Context(), principal(c), storeID, name, price)
+	m, err := s.db.CreateMenu(c.Request.Context(), p, storeID, name, price)
 	if err != nil {
 		s.failForm(c, err, back)
 		return
