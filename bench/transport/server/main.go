@@ -1,0 +1,93 @@
+// Command server measures what the transport alone costs per idle
+// WebSocket connection: a std net/http server (as orderbell's) upgrading
+// with gorilla (a reader goroutine per connection, as the Socket.IO
+// library) or with nbio, which hands the upgraded connection to its epoll
+// poller (no goroutine per connection). Each connection gets an Engine.IO
+// open packet and a ping every 25 s; nothing else. GET /rss reports VmRSS.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	gws "github.com/gorilla/websocket"
+	"github.com/lesismal/nbio/nbhttp"
+	nws "github.com/lesismal/nbio/nbhttp/websocket"
+)
+
+var open = []byte(`0{"sid":"xxxxxxxxxxxxxxxxxxxx","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`)
+
+func main() {
+	mode := flag.String("mode", "nbio", "nbio or gorilla")
+	addr := flag.String("addr", "127.0.0.1:9300", "listen address (the client dials 127.0.0.1:9300)")
+	flag.Parse()
+	var conns atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("/rss", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := os.ReadFile("/proc/self/status")
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "VmRSS:") {
+				fmt.Fprintf(w, "%s conns %d\n", strings.TrimSpace(l), conns.Load())
+			}
+		}
+	})
+	switch *mode {
+	case "nbio":
+		engine := nbhttp.NewEngine(nbhttp.Config{})
+		if err := engine.Start(); err != nil {
+			log.Fatal(err)
+		}
+		u := nws.NewUpgrader()
+		u.Engine = engine
+		u.CheckOrigin = func(*http.Request) bool { return true }
+		u.OnMessage(func(c *nws.Conn, _ nws.MessageType, data []byte) {})
+		u.OnClose(func(c *nws.Conn, err error) { conns.Add(-1) })
+		mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+			c, err := u.UpgradeAndTransferConnToPoller(w, r, nil)
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			_ = c.WriteMessage(nws.TextMessage, open)
+			pingEvery(func(p []byte) error { return c.WriteMessage(nws.TextMessage, p) })
+		})
+	case "gorilla":
+		u := gws.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+		mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+			c, err := u.Upgrade(w, r, nil)
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			_ = c.WriteMessage(gws.TextMessage, open)
+			go func() {
+				defer conns.Add(-1)
+				for {
+					if _, _, err := c.ReadMessage(); err != nil {
+						return
+					}
+				}
+			}()
+			pingEvery(func(p []byte) error { return c.WriteMessage(gws.TextMessage, p) })
+		})
+	}
+	log.Fatal(http.ListenAndServe(*addr, mux))
+}
+
+// pingEvery writes an Engine.IO ping every 25 s until a write fails (the
+// connection is closed).
+func pingEvery(write func([]byte) error) {
+	var ping func()
+	ping = func() {
+		if write([]byte("2")) == nil {
+			time.AfterFunc(25*time.Second, ping)
+		}
+	}
+	time.AfterFunc(25*time.Second, ping)
+}
