@@ -3,6 +3,7 @@ package types
 import (
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"sync"
 
 	"github.com/zishang520/socket.io/v3/pkg/log"
@@ -61,8 +62,22 @@ type (
 		ptr uintptr
 	}
 
+	// orderbell patch: an emitter is a short list of events under one
+	// lock, each with a list of listeners that is replaced, never changed
+	// in place, so Emit calls a list it read under the lock without copying
+	// it. Upstream kept a Map (a sync.Map: a hash-trie node per emitter and
+	// an entry and a boxed key per event) of thread-safe Slices, and cloned
+	// the listeners on every Emit. Every connection has five or six
+	// emitters with a few events each: that was 2.5-3 KB of live heap per
+	// idle connection, and an allocation per event fired.
 	emmiter struct {
-		evtListeners Map[EventName, *Slice[*eventEntry]]
+		mu     sync.RWMutex
+		events []emitterEvent // in the order first registered
+	}
+
+	emitterEvent struct {
+		name      EventName
+		listeners []eventEntry // replaced on every change, never modified
 	}
 )
 
@@ -80,20 +95,44 @@ func (e Events) CopyTo(emitter EventEmitter) {
 
 // New returns a new, empty, EventEmitter
 func NewEventEmitter() EventEmitter {
-	emmiter := &emmiter{
-		evtListeners: Map[EventName, *Slice[*eventEntry]]{},
-	}
-
-	return emmiter
+	return &emmiter{}
 }
 
-func (e *emmiter) addListeners(evt EventName, listeners []*eventEntry) error {
+// find is the index of evt in e.events, or -1. e.mu must be held.
+func (e *emmiter) find(evt EventName) int {
+	for i := range e.events {
+		if e.events[i].name == evt {
+			return i
+		}
+	}
+	return -1
+}
+
+// listeners are evt's listeners as registered now; the caller must not
+// modify the slice.
+func (e *emmiter) listeners(evt EventName) (listeners []eventEntry, ok bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if i := e.find(evt); i >= 0 {
+		return e.events[i].listeners, true
+	}
+	return nil, false
+}
+
+func (e *emmiter) addListeners(evt EventName, listeners []eventEntry) error {
 	if len(listeners) == 0 {
 		return nil
 	}
 
-	evtEntry, _ := e.evtListeners.LoadOrStore(evt, NewSlice[*eventEntry]())
-	evtEntry.Push(listeners...)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	i := e.find(evt)
+	if i < 0 {
+		e.events = append(e.events, emitterEvent{name: evt, listeners: listeners})
+		return nil
+	}
+	old := e.events[i].listeners
+	e.events[i].listeners = append(old[:len(old):len(old)], listeners...)
 	return nil
 }
 
@@ -102,10 +141,10 @@ func (e *emmiter) AddListener(evt EventName, listeners ...EventListener) error {
 		return nil
 	}
 
-	var events []*eventEntry
+	var events []eventEntry
 	for _, event := range listeners {
 		if event != nil {
-			events = append(events, &eventEntry{fn: event, ptr: reflect.ValueOf(event).Pointer()})
+			events = append(events, eventEntry{fn: event, ptr: reflect.ValueOf(event).Pointer()})
 		}
 	}
 
@@ -118,52 +157,43 @@ func (e *emmiter) On(evt EventName, listeners ...EventListener) error {
 }
 
 func (e *emmiter) Emit(evt EventName, data ...any) {
-	evtEntry, ok := e.evtListeners.Load(evt)
-	if !ok {
-		return
-	}
-
-	if evtEntry.Len() == 0 {
-		return
-	}
-
-	for _, event := range evtEntry.All() {
-		if event != nil {
-			func() {
-				defer func() {
-					if r := recover(); r != nil {
-						// Prevent a panicking listener from crashing the emitter.
-						eventsLog.Errorf("event listener panic recovered: %v\n%s", r, debug.Stack())
-					}
-				}()
-				event.fn(data...)
+	listeners, _ := e.listeners(evt)
+	for _, event := range listeners {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					// Prevent a panicking listener from crashing the emitter.
+					eventsLog.Errorf("event listener panic recovered: %v\n%s", r, debug.Stack())
+				}
 			}()
-		}
+			event.fn(data...)
+		}()
 	}
 }
 
 func (e *emmiter) EventNames() []EventName {
-	return e.evtListeners.Keys()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	names := make([]EventName, len(e.events))
+	for i := range e.events {
+		names[i] = e.events[i].name
+	}
+	return names
 }
 
 func (e *emmiter) ListenerCount(evt EventName) int {
-	evtEntry, ok := e.evtListeners.Load(evt)
-	if !ok {
-		return 0
-	}
-
-	return evtEntry.Len()
+	listeners, _ := e.listeners(evt)
+	return len(listeners)
 }
 
 func (e *emmiter) Listeners(evt EventName) []EventListener {
-	evtEntry, ok := e.evtListeners.Load(evt)
+	entries, ok := e.listeners(evt)
 	if !ok {
 		return nil
 	}
 
-	datas := evtEntry.All()
-	listeners := make([]EventListener, len(datas))
-	for i, l := range datas {
+	listeners := make([]EventListener, len(entries))
+	for i, l := range entries {
 		listeners[i] = l.fn
 	}
 
@@ -171,7 +201,7 @@ func (e *emmiter) Listeners(evt EventName) []EventListener {
 }
 
 type oneTimeListener struct {
-	fired *sync.Once
+	fired sync.Once // orderbell patch: in the struct (upstream: a pointer, a second allocation)
 
 	evt     EventName
 	emitter *emmiter
@@ -191,49 +221,60 @@ func (e *emmiter) Once(evt EventName, listeners ...EventListener) error {
 		return nil
 	}
 
-	var events []*eventEntry
+	var events []eventEntry
 	for _, event := range listeners {
 		if event != nil {
-			oneTime := &oneTimeListener{fired: &sync.Once{}, evt: evt, emitter: e, fn: event}
-			events = append(events, &eventEntry{fn: oneTime.execute, ptr: reflect.ValueOf(event).Pointer()})
+			oneTime := &oneTimeListener{evt: evt, emitter: e, fn: event}
+			events = append(events, eventEntry{fn: oneTime.execute, ptr: reflect.ValueOf(event).Pointer()})
 		}
 	}
 	return e.addListeners(evt, events)
 }
 
-// RemoveListener removes the specified listener from the listener array for the event named eventName.
+// RemoveListener removes the first listener registered for the event named
+// eventName with the same function as listener (compared by code pointer,
+// as upstream). The event itself stays, with one listener fewer.
 func (e *emmiter) RemoveListener(evt EventName, listener EventListener) bool {
 	if listener == nil {
 		return false
 	}
-
-	evtEntry, ok := e.evtListeners.Load(evt)
-
-	if !ok {
-		return false
-	}
-
-	if evtEntry.Len() == 0 {
-		return false
-	}
-
 	targetPtr := reflect.ValueOf(listener).Pointer()
 
-	remove, _ := evtEntry.RangeAndSplice(func(listener *eventEntry, i int) (bool, int, int, []*eventEntry) {
-		return listener.ptr == targetPtr, i, 1, nil
-	})
-	return len(remove) > 0
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	i := e.find(evt)
+	if i < 0 {
+		return false
+	}
+	old := e.events[i].listeners
+	for j, l := range old {
+		if l.ptr == targetPtr {
+			e.events[i].listeners = slices.Concat(old[:j], old[j+1:])
+			return true
+		}
+	}
+	return false
 }
 
 func (e *emmiter) RemoveAllListeners(evt EventName) bool {
-	_, loaded := e.evtListeners.LoadAndDelete(evt)
-	return loaded
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	i := e.find(evt)
+	if i < 0 {
+		return false
+	}
+	e.events = slices.Delete(e.events, i, i+1)
+	return true
 }
 
 func (e *emmiter) Clear() {
-	e.evtListeners.Clear()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.events = nil
 }
 
 func (e *emmiter) Len() int {
-	return e.evtListeners.Len()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.events)
 }
