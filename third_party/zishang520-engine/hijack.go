@@ -17,8 +17,15 @@ import (
 // scan.
 type bufferedHijacker struct {
 	http.ResponseWriter
-	reader *bufio.Reader // DefaultWSReadBufferSize, once hijacked
+	reader *bufio.Reader // wsReadBufferSize, once hijacked
 }
+
+// wsReadBufferSize is the read buffer of a WebSocket connection: half of
+// upstream's DefaultWSReadBufferSize, which every idle connection kept.
+// A client's frames are mostly pongs and short emits; a longer one is read
+// in more than one read(2). gorilla reads through a hijacked reader only
+// when it is over 256 bytes.
+const wsReadBufferSize = 512
 
 func (h *bufferedHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	hj, ok := h.ResponseWriter.(http.Hijacker)
@@ -31,6 +38,6 @@ func (h *bufferedHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		// completed; let it see that, with the server's own reader.
 		return conn, brw, err
 	}
-	h.reader = bufio.NewReaderSize(conn, DefaultWSReadBufferSize)
+	h.reader = bufio.NewReaderSize(conn, wsReadBufferSize)
 	return conn, bufio.NewReadWriter(h.reader, brw.Writer), nil
 }

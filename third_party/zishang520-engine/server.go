@@ -139,7 +139,7 @@ func (s *server) HandleUpgrade(ctx *types.HttpContext) {
 
 		ws := &websocket.Upgrader{
 			// orderbell patch: 0 makes gorilla read through the hijacked
-			// reader, which bufferedHijacker sizes DefaultWSReadBufferSize.
+			// reader, which bufferedHijacker sizes wsReadBufferSize.
 			ReadBufferSize:    0,
 			WriteBufferSize:   DefaultWSWriteBufferSize,
 			WriteBufferPool:   wsWriteBufferPool, // orderbell patch: an idle connection holds no write buffer
