@@ -165,9 +165,9 @@ func refusal(err error) string {
 }
 
 func (s *Server) handshake(sock *socketio.Socket) (*session, error) {
-	hs := sock.Handshake()
+	authPayload := sock.Auth() // not Handshake(): that copies every header (patched library)
 	var token string
-	if raw, ok := hs.Auth["token"]; ok {
+	if raw, ok := authPayload["token"]; ok {
 		t, isString := raw.(string)
 		if !isString {
 			return nil, fmt.Errorf("%w: auth.token is not a string", auth.ErrInvalidToken)
@@ -184,7 +184,7 @@ func (s *Server) handshake(sock *socketio.Socket) (*session, error) {
 		return nil, err
 	}
 	sess := &session{principal: p, expires: expires}
-	if raw, ok := hs.Auth["last_notification_id"]; ok && raw != nil {
+	if raw, ok := authPayload["last_notification_id"]; ok && raw != nil {
 		id, ok := wholeNumber(raw)
 		if !ok {
 			return nil, errBadLastSeen

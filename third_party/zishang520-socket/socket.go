@@ -101,7 +101,17 @@ type (
 		// be transmitted to the client, the data attribute and the rooms will be restored.
 		recovered bool
 		// The handshake details.
-		handshake *Handshake
+		//
+		// orderbell patch: built when first asked for (Handshake), from the
+		// session's first request, which the socket keeps anyway, and the
+		// time and auth payload of the connect. Upstream built it at every
+		// connect: a copy of every header and query parameter per socket
+		// (about 0.9 KB of live heap per idle connection), which a server
+		// that never reads them kept for nothing.
+		handshakeOnce sync.Once
+		handshake     *Handshake
+		auth          map[string]any
+		connectedAt   time.Time
 
 		// Additional information that can be attached to the Socket instance and which will be used in the
 		// [Server.fetchSockets()] method.
@@ -181,7 +191,14 @@ func (s *Socket) Recovered() bool {
 
 // The handshake details.
 func (s *Socket) Handshake() *Handshake {
+	s.handshakeOnce.Do(func() { s.handshake = s.buildHandshake(s.auth) })
 	return s.handshake
+}
+
+// Auth is the auth payload of the connect (Handshake().Auth), without
+// building the rest of the handshake. (orderbell patch)
+func (s *Socket) Auth() map[string]any {
+	return s.auth
 }
 
 // Additional information that can be attached to the Socket instance and which will be used in the
@@ -257,7 +274,7 @@ func (s *Socket) Construct(nsp Namespace, client *Client, auth map[string]any, p
 			s.pid = PrivateSessionId(utils.Base64Id().GenerateId())
 		}
 	}
-	s.handshake = s.buildHandshake(auth)
+	s.auth, s.connectedAt = auth, time.Now() // orderbell patch: the handshake is built by Handshake
 
 	// prevents crash when the socket receives an "error" event without listener
 	//
@@ -271,11 +288,11 @@ func (s *Socket) buildHandshake(auth map[string]any) *Handshake {
 		Headers: utils.MapValues(s.Request().Headers().All(), func(value []string) any {
 			return value
 		}),
-		Time:    time.Now().Format(time.RFC3339),
+		Time:    s.connectedAt.Format(time.RFC3339),
 		Address: s.Conn().RemoteAddress(),
 		Xdomain: s.Request().Headers().Peek("Origin") != "",
 		Secure:  s.Request().Secure(),
-		Issued:  time.Now().UnixMilli(),
+		Issued:  s.connectedAt.UnixMilli(),
 		Url:     s.Request().Request().RequestURI,
 		Query: utils.MapValues(s.Request().Query().All(), func(value []string) any {
 			return value

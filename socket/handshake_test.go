@@ -1,0 +1,70 @@
+package socket
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	socketio "github.com/zishang520/socket.io/servers/socket/v3"
+)
+
+// The patched library builds a socket's handshake when it is first asked
+// for, not at every connect (third_party/zishang520-socket, patch 3). What
+// it then holds is still the connect's: the headers and query of the
+// session's first request, the auth payload, the time of the connect.
+func TestHandshakeIsTheConnects(t *testing.T) {
+	s := newTestServer(t, Config{})
+	token := s.token(t, 1)
+	conn, _, err := websocket.DefaultDialer.Dial(s.url+"&shop=7", http.Header{"X-Orderbell-Test": {"yes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	c := &rawClient{conn}
+	if open := c.read(t); !strings.HasPrefix(open, "0{") {
+		t.Fatalf("open packet %q", open)
+	}
+	before := time.Now()
+	authPayload, _ := json.Marshal(map[string]any{"token": token, "note": "hello"})
+	if err := conn.WriteMessage(websocket.TextMessage, append([]byte("40"), authPayload...)); err != nil {
+		t.Fatal(err)
+	}
+	if answer := c.next(t); !strings.HasPrefix(answer, `40{"sid":`) {
+		t.Fatalf("connect answered %q", answer)
+	}
+	after := time.Now()
+
+	// Asked for later, through the adapter, as another node would.
+	got := make(chan []*socketio.RemoteSocket, 1)
+	s.io.Sockets().FetchSockets()(func(list []*socketio.RemoteSocket, err error) {
+		if err != nil {
+			t.Error(err)
+		}
+		got <- list
+	})
+	list := <-got
+	if len(list) != 1 {
+		t.Fatalf("%d sockets, want 1", len(list))
+	}
+	hs := list[0].Handshake()
+	if h := hs.Headers["X-Orderbell-Test"]; !reflect.DeepEqual(h, []string{"yes"}) {
+		t.Errorf("header X-Orderbell-Test = %#v, want [yes]", h)
+	}
+	if q := hs.Query["shop"]; !reflect.DeepEqual(q, []string{"7"}) {
+		t.Errorf("query shop = %#v, want [7]", q)
+	}
+	if hs.Auth["token"] != token || hs.Auth["note"] != "hello" {
+		t.Errorf("auth = %v, want the token and note sent", hs.Auth)
+	}
+	if !strings.Contains(hs.Url, "shop=7") || !strings.HasPrefix(hs.Address, "127.0.0.1") {
+		t.Errorf("url %q, address %q", hs.Url, hs.Address)
+	}
+	issued := time.UnixMilli(hs.Issued)
+	if issued.Before(before.Truncate(time.Millisecond)) || issued.After(after) {
+		t.Errorf("issued %v, want the connect's time, between %v and %v", issued, before, after)
+	}
+}
