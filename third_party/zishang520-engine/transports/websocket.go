@@ -28,6 +28,10 @@ type websocket struct {
 	// orderbell patch: waits for the socket to be readable while the read
 	// buffer is empty (nil: gorilla's own blocking read, as upstream).
 	waitReadable func()
+	// orderbell patch: or, where it can (park_linux.go), ends the reader
+	// goroutine while the read buffer is empty and starts a new one when
+	// the socket is readable.
+	park *readerPark
 }
 
 // WebSocket transport
@@ -54,7 +58,10 @@ func (w *websocket) Construct(ctx *types.HttpContext) {
 	w.socket = ctx.Websocket
 	w.writeQueue = queue.New()
 	if w.socket.Reader != nil {
-		w.waitReadable = readWaiter(w.socket.NetConn())
+		w.park = newReaderPark(w.socket.NetConn(), func() { w.read(true) })
+		if w.park == nil {
+			w.waitReadable = readWaiter(w.socket.NetConn())
+		}
 	}
 
 	_ = w.socket.On("error", func(errs ...any) {
@@ -89,12 +96,19 @@ func (w *websocket) _error(err error) {
 }
 
 // Receiving Messages
-func (w *websocket) message() {
+func (w *websocket) message() { w.read(false) }
+
+// read is the reader: it reads messages until the connection ends, or, with
+// w.park, until the read buffer is empty and the socket is armed (the next
+// reader is then started in a new goroutine). woken: started because the
+// socket became readable (or was closed), so read before parking again.
+func (w *websocket) read(woken bool) {
+	parked := false
 	// Guarantee cleanup on any exit path — covers errors that _error()
 	// routes as "error" (not "close") on the socket and any future paths
 	// that return without calling _error at all.
 	defer func() {
-		if !w.writeQueue.IsShuttingDown() {
+		if !parked && !w.writeQueue.IsShuttingDown() {
 			w.socket.Emit("close")
 		}
 	}()
@@ -103,14 +117,23 @@ func (w *websocket) message() {
 		if w.idleTimeout > 0 {
 			_ = w.socket.SetReadDeadline(time.Now().Add(w.idleTimeout))
 		}
-		// orderbell patch: at rest, park here rather than inside
-		// NextReader, gorilla and bufio. This goroutine's stack grew while
-		// it handled the connect; the runtime halves a parked goroutine's
-		// stack only while it uses under a quarter of it, which it does
-		// from here. Bytes already in the read buffer are read at once.
-		if w.waitReadable != nil && w.socket.Reader.Buffered() == 0 {
-			w.waitReadable()
+		// orderbell patch: at rest, end this goroutine (w.park), or park
+		// here rather than inside NextReader, gorilla and bufio (this
+		// goroutine's stack grew while it handled the connect; the runtime
+		// halves a parked goroutine's stack only while it uses under a
+		// quarter of it, which it does from here). Bytes already in the
+		// read buffer are read at once.
+		if !woken && w.socket.Reader != nil && w.socket.Reader.Buffered() == 0 {
+			if w.park != nil {
+				if w.park.park() {
+					parked = true
+					return
+				}
+			} else if w.waitReadable != nil {
+				w.waitReadable()
+			}
 		}
+		woken = false
 		mt, message, err := w.socket.NextReader()
 		if err != nil {
 			w._error(err)
@@ -240,13 +263,25 @@ func (w *websocket) OnClose() {
 	w.writeQueue.TryClose()
 	w.Transport.OnClose()
 	_ = w.socket.Close()
+	w.wakeParked()
+}
+
+// wakeParked starts a parked reader after the connection was closed here,
+// so that it sees the close (orderbell patch; park_linux.go).
+func (w *websocket) wakeParked() {
+	if w.park != nil {
+		w.park.wake()
+	}
 }
 
 // Closes the transport.
 func (w *websocket) DoClose(fn types.Callable) {
 	wsLog.Debug(`closing`)
 	w.writeQueue.TryClose()
-	defer func() { _ = w.socket.Close() }()
+	defer func() {
+		_ = w.socket.Close()
+		w.wakeParked()
+	}()
 	if fn != nil {
 		fn()
 	}
