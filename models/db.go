@@ -190,6 +190,20 @@ func (db *DB) Ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
+// OnCommit sets f to be called with the order PlaceOrder or AcceptOrder
+// changed and the alert it stored, once its transaction has committed: from
+// the writer goroutine that committed it, in the order of that writer's
+// commits (on SQLite, its only writer, the order of the alerts' ids),
+// before PlaceOrder or AcceptOrder returns. f must not block: it holds up
+// the writer. A later call replaces f; nil removes it.
+func (db *DB) OnCommit(f func(Order, Notification)) {
+	if f == nil {
+		db.w.committed.Store(nil)
+		return
+	}
+	db.w.committed.Store(&f)
+}
+
 // Close lets changes already queued commit, then releases the connections.
 func (db *DB) Close() error {
 	db.w.close()

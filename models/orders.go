@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 
 	"gorm.io/gorm"
 )
@@ -23,8 +22,8 @@ type OrderLine struct {
 }
 
 // PlaceOrder stores a client's order at a store and, in the same
-// transaction, the SUBMIT_ORDER alert for the store's owner. The caller
-// emits the returned alert after this returns.
+// transaction, the SUBMIT_ORDER alert for the store's owner. Both are
+// handed to the OnCommit hook right after the commit.
 func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, lines []OrderLine) (Order, Notification, error) {
 	if client.Role != RoleClient {
 		return Order{}, Notification{}, forbidden("only customers can place orders")
@@ -51,7 +50,7 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 
 	var order Order
 	var alert Notification
-	err := db.w.do(ctx, func(ctx context.Context, tx *sql.Tx, s *statements) error {
+	err := db.w.do(ctx, &order, &alert, func(ctx context.Context, tx *sql.Tx, s *statements) error {
 		var ownerID int64
 		err := tx.StmtContext(ctx, s.storeOwner).QueryRowContext(ctx, storeID).Scan(&ownerID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -106,7 +105,6 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 	if err != nil {
 		return Order{}, Notification{}, dbErr(err)
 	}
-	alert.CommittedAt = time.Now()
 	return order, alert, nil
 }
 
@@ -129,7 +127,7 @@ func (db *DB) AcceptOrder(ctx context.Context, owner Principal, orderID int64) (
 	}
 	var order Order
 	var alert Notification
-	err := db.w.do(ctx, func(ctx context.Context, tx *sql.Tx, s *statements) error {
+	err := db.w.do(ctx, &order, &alert, func(ctx context.Context, tx *sql.Tx, s *statements) error {
 		order = Order{ID: orderID}
 		err := tx.StmtContext(ctx, s.orderByID).QueryRowContext(ctx, orderID).
 			Scan(&order.ClientID, &order.OwnerID, &order.StoreID, &order.Status, &order.TotalPrice, &order.CreatedAt)
@@ -164,7 +162,6 @@ func (db *DB) AcceptOrder(ctx context.Context, owner Principal, orderID int64) (
 	if err != nil {
 		return Order{}, Notification{}, dbErr(err)
 	}
-	alert.CommittedAt = time.Now()
 	return order, alert, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,11 @@ type change struct {
 	ctx  context.Context
 	run  func(ctx context.Context, tx *sql.Tx, s *statements) error
 	done chan error
+	// order and alert, if not nil, are the order run changes and the alert
+	// it stores (their IDs set once stored), handed to the writer's
+	// committed hook once the change commits.
+	order *Order
+	alert *Notification
 }
 
 type writer struct {
@@ -46,6 +52,11 @@ type writer struct {
 	mu     sync.RWMutex // held shared while submitting; Close takes it to stop submissions
 	closed bool
 	wg     sync.WaitGroup
+
+	// committed, if set (DB.OnCommit), gets the order and alert of every
+	// change a writer goroutine committed, in the order of its commits,
+	// before the change's caller learns its outcome.
+	committed atomic.Pointer[func(Order, Notification)]
 }
 
 // statements are prepared once on the database; database/sql re-prepares
@@ -105,9 +116,10 @@ func newWriter(db *sql.DB, stmts *statements, n int, timeout time.Duration) *wri
 
 // do runs one change in the next batch and returns its outcome. Once
 // queued, it waits for the outcome even if ctx ends, so the caller never
-// reports a failure for a change that was committed.
-func (w *writer) do(ctx context.Context, run func(ctx context.Context, tx *sql.Tx, s *statements) error) error {
-	c := &change{ctx: ctx, run: run, done: make(chan error, 1)}
+// reports a failure for a change that was committed. order and alert (or
+// nil) are what run changes and stores, for the committed hook.
+func (w *writer) do(ctx context.Context, order *Order, alert *Notification, run func(ctx context.Context, tx *sql.Tx, s *statements) error) error {
+	c := &change{ctx: ctx, run: run, done: make(chan error, 1), order: order, alert: alert}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -186,9 +198,15 @@ func (w *writer) commit(batch []*change) {
 		return nil
 	})
 	if err == nil || len(batch) == 1 || errors.Is(dbErr(err), ErrUnavailable) {
+		committed := w.committed.Load()
 		for i, c := range batch {
 			if err != nil {
 				results[i] = dbErr(err)
+			} else if results[i] == nil && c.alert != nil {
+				c.alert.CommittedAt = time.Now()
+				if committed != nil && c.order != nil {
+					(*committed)(*c.order, *c.alert)
+				}
 			}
 			c.done <- results[i]
 		}

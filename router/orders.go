@@ -67,13 +67,13 @@ func (s *Server) placeOrder(c *gin.Context, p models.Principal) {
 			return
 		}
 	}
-	order, alert, err := s.db.PlaceOrder(c.Request.Context(), p, storeID, lines)
+	// The order writer handed the order and its alert to the notifier,
+	// in commit order (see New).
+	order, _, err := s.db.PlaceOrder(c.Request.Context(), p, storeID, lines)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.notifier.Notify(alert)
-	s.notifier.OrderUpdated(order)
 	c.JSON(http.StatusCreated, placedResponse{
 		OrderID: order.ID, OwnerID: order.OwnerID, Status: order.Status, StoreID: order.StoreID, TotalPrice: order.TotalPrice,
 	})
@@ -103,13 +103,11 @@ func (s *Server) acceptOrder(c *gin.Context, p models.Principal) {
 		s.fail(c, err)
 		return
 	}
-	order, alert, err := s.db.AcceptOrder(c.Request.Context(), p, orderID)
+	order, _, err := s.db.AcceptOrder(c.Request.Context(), p, orderID)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.notifier.Notify(alert)
-	s.notifier.OrderUpdated(order)
 	c.JSON(http.StatusOK, acceptedResponse{ClientID: order.ClientID, OrderID: order.ID, Status: order.Status})
 }
 

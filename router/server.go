@@ -45,18 +45,17 @@ type Config struct {
 
 // Server serves orderbell over HTTP.
 type Server struct {
-	cfg      Config
-	db       *models.DB
-	tokens   *auth.Tokens
-	notifier socket.Notifier
-	sockets  http.Handler
-	static   fs.FS
-	pages    views.Pages
-	checks   []Check
-	limits   limiters
-	metrics  *httpMetrics
-	log      *slog.Logger
-	engine   *gin.Engine
+	cfg     Config
+	db      *models.DB
+	tokens  *auth.Tokens
+	sockets http.Handler
+	static  fs.FS
+	pages   views.Pages
+	checks  []Check
+	limits  limiters
+	metrics *httpMetrics
+	log     *slog.Logger
+	engine  *gin.Engine
 }
 
 // Deps are the services the HTTP side uses.
@@ -98,9 +97,21 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Notifier == nil {
 		deps.Notifier = socket.Nop{}
 	}
+	// The order writer hands each changed order and its stored alert to
+	// the notifier right after the commit, in commit order. Were the
+	// handlers to do it after PlaceOrder returned, two alerts to one device
+	// could race and arrive in the opposite order of their ids, and a
+	// device that reconnected between them (with the higher id as the last
+	// it got) would never be sent the other; and an order's acceptance
+	// could overtake its placing on the way to the customer's devices.
+	notifier := deps.Notifier
+	deps.DB.OnCommit(func(o models.Order, n models.Notification) {
+		notifier.Notify(n)
+		notifier.OrderUpdated(o)
+	})
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
-		cfg: cfg, db: deps.DB, tokens: deps.Tokens, notifier: deps.Notifier,
+		cfg: cfg, db: deps.DB, tokens: deps.Tokens,
 		sockets: deps.Sockets, static: deps.Static, pages: deps.Pages, checks: deps.Checks, log: deps.Log,
 		limits: limits, engine: gin.New(),
 	}

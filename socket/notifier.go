@@ -1,7 +1,7 @@
 // Package socket is orderbell's Socket.IO server: the handshake that turns
 // an accessToken into a principal, the one room per account the server
 // puts every socket in, the replay of missed alerts, and the Notifier that
-// router/ calls after a commit.
+// delivers committed alerts and order changes.
 package socket
 
 import (
@@ -10,8 +10,11 @@ import (
 	"github.com/orderbell/orderbell/models"
 )
 
-// Notifier delivers a committed alert to every connected device of its
-// recipient. router/ calls it after the transaction that stored the alert.
+// Notifier delivers committed order changes to the connected devices of
+// the accounts they concern. The order writer calls both methods right
+// after each commit, in commit order (models.DB.OnCommit, wired by
+// router.New): they must not block, and must deliver to each account in the
+// order they are called.
 type Notifier interface {
 	// Notify delivers a stored alert (SUBMIT_ORDER or APPROVAL_ORDER).
 	Notify(n models.Notification)

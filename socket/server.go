@@ -70,6 +70,33 @@ type Server struct {
 	// before live ones.
 	gates [256]sync.Mutex
 	seed  maphash.Seed
+
+	// deliveries are what Notify and OrderUpdated queued, by the hash of
+	// the room they go to (so one account's all go through the same queue,
+	// in order), each queue delivered by a goroutine of its own
+	// (deliverQueued) until Close. A replay holds its account's gate while
+	// it queries the database: only the alerts queued behind it in the same
+	// queue wait.
+	deliveries [16]deliveryQueue
+}
+
+// deliveryQueue is a FIFO that never blocks the one who adds to it (the
+// order writer, right after its commit).
+type deliveryQueue struct {
+	mu        sync.Mutex
+	pending   []delivery
+	wake      chan struct{} // 1 slot: something was added
+	stop      chan struct{}
+	stopped   chan struct{}
+	closeOnce sync.Once
+}
+
+// delivery is one queued emit: a stored alert, or (update set) an
+// ORDER_UPDATED to room.
+type delivery struct {
+	alert  models.Notification
+	update OrderUpdate
+	room   string
 }
 
 // session is what a socket's handshake established.
@@ -122,6 +149,11 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 		cfg: cfg, tokens: tokens, db: db, log: log, seed: maphash.MakeSeed(), metrics: newMetrics(cfg.Metrics),
 		sockets: accounts{rooms: map[string][]*socketio.Socket{}},
 	}
+	for i := range s.deliveries {
+		q := &s.deliveries[i]
+		q.wake, q.stop, q.stopped = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+		go s.deliverQueued(q)
+	}
 	s.io = socketio.NewServer(nil, opts)
 	s.io.Use(s.authenticate)
 	_ = s.io.On("connection", func(args ...any) { s.onConnection(args[0].(*socketio.Socket)) })
@@ -132,8 +164,15 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 // Handler serves the Engine.IO endpoint (mount it at /socket.io/).
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close disconnects every socket so its client reconnects elsewhere.
+// Close disconnects every socket so its client reconnects elsewhere, and
+// stops delivering (alerts still queued are stored: the devices get them
+// replayed when they reconnect, and pages load the orders' state).
 func (s *Server) Close() {
+	for i := range s.deliveries {
+		q := &s.deliveries[i]
+		q.closeOnce.Do(func() { close(q.stop) })
+		<-q.stopped
+	}
 	done := make(chan struct{})
 	s.io.Close(func(error) { close(done) })
 	<-done
@@ -321,37 +360,94 @@ func (s *Server) missed(sess *session) ([]models.Notification, error) {
 }
 
 func (s *Server) gate(room string) *sync.Mutex {
-	return &s.gates[maphash.String(s.seed, room)%uint64(len(s.gates))]
+	return &s.gates[s.stripe(room)%uint64(len(s.gates))]
 }
 
-// Notify emits a committed alert to every socket in its recipient's room,
-// on every node, except sockets that already got it by replay.
+// stripe is room's hash, which picks its gate and its delivery queue.
+func (s *Server) stripe(room string) uint64 {
+	return maphash.String(s.seed, room)
+}
+
+// Notify queues a committed alert for delivery to its recipient's devices
+// and returns at once. The order writer calls it right after each commit
+// (models.DB.OnCommit, wired by router.New), and each account's deliveries
+// keep the order they were queued in, so a device gets its alerts in the
+// order of their ids: it reconnects with the highest id it got, and is
+// replayed only what comes after it.
 func (s *Server) Notify(n models.Notification) {
-	room := n.Recipient().Room()
-	gate := s.gate(room)
-	gate.Lock()
-	defer gate.Unlock()
-	s.broadcast(room, seenRoom(n.ID), n.Event, AlertFor(n))
-	s.metrics.emitted.WithLabelValues(n.Event).Inc()
-	if !n.CommittedAt.IsZero() {
-		s.metrics.latency.Observe(time.Since(n.CommittedAt).Seconds())
-	}
+	s.enqueue(delivery{alert: n, room: n.Recipient().Room()})
 }
 
-// OrderUpdated emits ORDER_UPDATED to the party the change sent no alert
+// OrderUpdated queues ORDER_UPDATED for the party the change sent no alert
 // to: the customer's devices when an order is placed (the owner's got
 // SUBMIT_ORDER), the owner's when it is accepted (the customer's got
 // APPROVAL_ORDER). It is state, not an alert: not stored, not replayed
-// (pages load the state).
+// (pages load the state). Queued behind the account's earlier deliveries,
+// an owner's other devices get an order's acceptance after its alert.
 func (s *Server) OrderUpdated(o models.Order) {
 	to := models.Principal{Role: models.RoleClient, ID: o.ClientID}
 	if o.Status == models.StatusAccepted {
 		to = models.Principal{Role: models.RoleOwner, ID: o.OwnerID}
 	}
-	s.broadcast(to.Room(), "", EventOrderUpdated, OrderUpdate{
+	s.enqueue(delivery{room: to.Room(), update: OrderUpdate{
 		OrderID: o.ID, Status: o.Status, StoreID: o.StoreID, ClientID: o.ClientID, OwnerID: o.OwnerID,
 		TotalPrice: o.TotalPrice, UpdatedAt: FormatTime(o.UpdatedAt),
-	})
+	}})
+}
+
+func (s *Server) enqueue(d delivery) {
+	q := &s.deliveries[s.stripe(d.room)%uint64(len(s.deliveries))]
+	q.mu.Lock()
+	q.pending = append(q.pending, d)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// deliverQueued delivers q's deliveries, in order, until Close.
+func (s *Server) deliverQueued(q *deliveryQueue) {
+	defer close(q.stopped)
+	var batch []delivery
+	for {
+		select {
+		case <-q.wake:
+		case <-q.stop:
+			return
+		}
+		for {
+			q.mu.Lock()
+			batch, q.pending = q.pending, batch[:0]
+			q.mu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			for i := range batch {
+				s.deliver(&batch[i])
+				batch[i] = delivery{}
+			}
+		}
+	}
+}
+
+func (s *Server) deliver(d *delivery) {
+	if d.update.OrderID != 0 {
+		s.broadcast(d.room, "", EventOrderUpdated, d.update)
+		return
+	}
+	// A stored alert: to every socket in its recipient's room, on every
+	// node, except sockets that already got it by replay, which the gate
+	// keeps out of this while it runs.
+	n := &d.alert
+	gate := s.gate(d.room)
+	gate.Lock()
+	defer gate.Unlock()
+	s.broadcast(d.room, seenRoom(n.ID), n.Event, AlertFor(*n))
+	s.metrics.emitted.WithLabelValues(n.Event).Inc()
+	if !n.CommittedAt.IsZero() {
+		s.metrics.latency.Observe(time.Since(n.CommittedAt).Seconds())
+	}
 }
 
 // broadcast emits event to every socket in room, on every node, except

@@ -52,3 +52,59 @@ describe('ORDER_UPDATED', () => {
     assert.deepEqual(names(other), []);
   });
 });
+
+describe('delivery order', () => {
+  // Each account's devices get what concerns them in the order it was
+  // committed: an owner's alerts in id order (a device reconnects with the
+  // highest id it got and is replayed only what comes after it), an order's
+  // acceptance after its placing. Many customers order at once here, and
+  // the owner accepts each order the moment its alert arrives.
+  test('concurrent orders reach the owner in id order; each order\'s placing reaches every device before its acceptance', async (t) => {
+    const owner = await newOwnerWithStore(server, 'rush');
+    const customers = await Promise.all(Array.from({ length: 8 }, (_, i) => signupAndLogin(server, 'client', `rush-${i}`)));
+    const ownerA = t.track(await connectV4(server, { token: owner.token, transports: ['websocket'], label: 'owner A' }));
+    const ownerB = t.track(await connectV4(server, { token: owner.token, transports: ['websocket'], label: 'owner B' }));
+    const phones = await Promise.all(customers.map((c, i) =>
+      connectV4(server, { token: c.token, transports: ['websocket'], label: `customer ${i}` }).then((d) => t.track(d))));
+
+    const accepts = [];
+    ownerA.socket.on(SUBMIT_ORDER, (p) => accepts.push(acceptOrder(server, owner.token, p.order_id)));
+    const perCustomer = 6;
+    const orders = (await Promise.all(customers.map(async (c) => {
+      const placed = [];
+      for (let i = 0; i < perCustomer; i++) {
+        placed.push(placeOrder(server, c.token, owner.storeId, [{ menu_id: owner.menus[0].menu_id, count: 1 }]));
+      }
+      return Promise.all(placed);
+    }))).flat();
+    const total = orders.length;
+    await Promise.all([ownerA, ownerB].map((d) => d.waitFor(ORDER_UPDATED, (p) => p.status === 1, { count: total, timeoutMs: 15_000 })));
+    await Promise.all(accepts);
+    await Promise.all(phones.map((d) => d.waitFor(APPROVAL_ORDER, () => true, { count: perCustomer, timeoutMs: 15_000 })));
+    await Promise.all([ownerA, ownerB, ...phones].map((d) => d.flush()));
+
+    // Ids follow commits on SQLite's one writer; MariaDB's writers commit
+    // side by side, so there only what follows from one order is ordered.
+    const inIdOrder = (process.env.ORDERBELL_DATABASE || 'sqlite') === 'sqlite';
+    for (const d of [ownerA, ownerB]) {
+      const ids = d.received(SUBMIT_ORDER).map((p) => p.notification_id);
+      assert.equal(ids.length, total, `${d.label}: ${ids.length} alerts for ${total} orders`);
+      if (inIdOrder) assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `${d.label}: alerts out of id order`);
+      assertEachBefore(d, SUBMIT_ORDER, ORDER_UPDATED, orders);
+    }
+    for (const d of phones) {
+      assertEachBefore(d, ORDER_UPDATED, APPROVAL_ORDER, orders);
+      const ids = d.received(APPROVAL_ORDER).map((p) => p.notification_id);
+      if (inIdOrder) assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `${d.label}: alerts out of id order`);
+    }
+  });
+});
+
+/** Asserts that, for every order the device heard of, `first` came before `then`, each once. */
+function assertEachBefore(device, first, then, orders) {
+  for (const o of orders) {
+    const seq = device.events.filter((e) => e.data?.order_id === o.order_id).map((e) => e.event);
+    if (seq.length === 0) continue;
+    assert.deepEqual(seq, [first, then], `${device.label}, order ${o.order_id}: got ${seq.join(', ')}`);
+  }
+}

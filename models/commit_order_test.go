@@ -1,0 +1,110 @@
+package models_test
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/orderbell/orderbell/models"
+	"github.com/orderbell/orderbell/models/dbtest"
+)
+
+// handedOver records the alert ids the order writer hands to OnCommit, and
+// any order handed over with an alert that is not its own.
+type handedOver struct {
+	mu         sync.Mutex
+	ids        []int64
+	mismatched []string
+}
+
+func (h *handedOver) add(o models.Order, n models.Notification) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ids = append(h.ids, n.ID)
+	if o.ID == 0 || o.ID != n.OrderID || o.OwnerID != n.RecipientID || o.Status != models.StatusPending {
+		h.mismatched = append(h.mismatched, fmt.Sprintf("order %+v with alert %+v", o, n))
+	}
+}
+
+func (h *handedOver) has(id int64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Contains(h.ids, id)
+}
+
+func (h *handedOver) all() []int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.ids)
+}
+
+// The writer hands every committed alert to the OnCommit hook before
+// PlaceOrder returns, in the order of its commits: within a batch, in the
+// batch's order, which is the order of the alerts' ids. An alert whose
+// transaction did not commit is never handed over. (router.New hangs the
+// socket server's Notify on it, so a device gets its alerts in id order.)
+func TestAlertsHandedOverInCommitOrder(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		f := newFixture(t, db)
+		var got handedOver
+		db.OnCommit(got.add)
+
+		// One batch of five orders and a change that fails after storing
+		// an alert: the batch is rolled back and each change committed on
+		// its own, in the batch's order.
+		flush := models.HoldBatch(db)
+		var wg sync.WaitGroup
+		alerts := make([]models.Notification, 5)
+		for i := range alerts {
+			wg.Go(func() {
+				_, n, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !got.has(n.ID) {
+					t.Errorf("PlaceOrder returned alert %d before it was handed over", n.ID)
+				}
+				alerts[i] = n
+			})
+		}
+		wg.Go(func() { _ = models.FailAfterWrite(ctx, db, f.owner) })
+		flush(6)
+		wg.Wait()
+		if len(got.mismatched) > 0 {
+			t.Fatalf("handed over orders that are not their alert's: %v", got.mismatched)
+		}
+		ids := got.all()
+		if len(ids) != 5 || !slices.IsSorted(ids) {
+			t.Fatalf("handed over %v: want the 5 committed alerts, in id order", ids)
+		}
+		for _, n := range alerts {
+			if !slices.Contains(ids, n.ID) {
+				t.Errorf("alert %d was not handed over", n.ID)
+			}
+		}
+
+		// Many orders at once, in many batches.
+		before := len(ids)
+		for range 10 {
+			wg.Go(func() {
+				for range 10 {
+					if _, _, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}}); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		ids = got.all()[before:]
+		if len(ids) != 100 {
+			t.Fatalf("handed over %d alerts for 100 orders", len(ids))
+		}
+		// SQLite has one writer, so commits follow the ids. MySQL has
+		// several, each in its own commit order (see models.DB.OnCommit).
+		if t.Name() == "TestAlertsHandedOverInCommitOrder/sqlite" && !slices.IsSorted(ids) {
+			t.Errorf("handed over out of id order: %v", ids)
+		}
+	})
+}
