@@ -22,13 +22,13 @@ func AgeNotification(t *testing.T, db *DB, id int64, age time.Duration) {
 // changes does when some of them are refused or fail.
 func HoldBatch(db *DB) (flush func(n int)) {
 	running := db.w
-	held := &writer{db: running.db, stmts: running.stmts, queue: make(chan *change, maxBatch), timeout: running.timeout}
+	held := &writer{db: running.db, stmts: running.stmts, lanes: []chan *change{make(chan *change, maxBatch)}, timeout: running.timeout}
 	held.committed.Store(running.committed.Load())
 	db.w = held
 	return func(n int) {
 		batch := make([]*change, n)
 		for i := range batch {
-			batch[i] = <-held.queue
+			batch[i] = <-held.lanes[0]
 		}
 		db.w = running
 		held.commit(batch)
@@ -38,7 +38,7 @@ func HoldBatch(db *DB) (flush func(n int)) {
 // FailAfterWrite queues a change that stores an alert for p and then fails
 // as a broken statement would: not with a refusal (*Error).
 func FailAfterWrite(ctx context.Context, db *DB, p Principal) error {
-	return db.w.do(ctx, nil, nil, func(ctx context.Context, tx *sql.Tx, s *statements) error {
+	return db.w.do(ctx, laneOf(p), nil, nil, func(ctx context.Context, tx *sql.Tx, s *statements) error {
 		n := Notification{RecipientRole: p.Role, RecipientID: p.ID, Event: EventSubmitOrder, CreatedAt: now()}
 		if err := insertAlert(ctx, tx, s, &n); err != nil {
 			return err

@@ -48,9 +48,17 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 		seen[l.MenuID] = true
 	}
 
+	var lane uint64
+	if db.w.laned() {
+		// The alert is for the store's owner (stores never change hands;
+		// a store that does not exist is refused in the transaction).
+		var ownerID int64
+		_ = db.w.stmts.storeOwner.QueryRowContext(ctx, storeID).Scan(&ownerID)
+		lane = laneOf(Principal{Role: RoleOwner, ID: ownerID})
+	}
 	var order Order
 	var alert Notification
-	err := db.w.do(ctx, &order, &alert, func(ctx context.Context, tx *sql.Tx, s *statements) error {
+	err := db.w.do(ctx, lane, &order, &alert, func(ctx context.Context, tx *sql.Tx, s *statements) error {
 		var ownerID int64
 		err := tx.StmtContext(ctx, s.storeOwner).QueryRowContext(ctx, storeID).Scan(&ownerID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -125,9 +133,17 @@ func (db *DB) AcceptOrder(ctx context.Context, owner Principal, orderID int64) (
 	if owner.Role != RoleOwner {
 		return Order{}, Notification{}, forbidden("only the store's owner can accept an order")
 	}
+	var lane uint64
+	if db.w.laned() {
+		// The alert is for the order's customer, who never changes (an
+		// order that does not exist is refused in the transaction).
+		var clientID int64
+		_ = db.w.stmts.orderClient.QueryRowContext(ctx, orderID).Scan(&clientID)
+		lane = laneOf(Principal{Role: RoleClient, ID: clientID})
+	}
 	var order Order
 	var alert Notification
-	err := db.w.do(ctx, &order, &alert, func(ctx context.Context, tx *sql.Tx, s *statements) error {
+	err := db.w.do(ctx, lane, &order, &alert, func(ctx context.Context, tx *sql.Tx, s *statements) error {
 		order = Order{ID: orderID}
 		err := tx.StmtContext(ctx, s.orderByID).QueryRowContext(ctx, orderID).
 			Scan(&order.ClientID, &order.OwnerID, &order.StoreID, &order.Status, &order.TotalPrice, &order.CreatedAt)

@@ -42,7 +42,11 @@ type change struct {
 type writer struct {
 	db    *sql.DB
 	stmts *statements
-	queue chan *change
+	// lanes are the writer goroutines' queues, one each. A change goes to
+	// the lane of the account its alert is for (lane), so one account's
+	// changes are committed, and handed to the committed hook, one after
+	// another by one goroutine: in the order of their alerts' ids.
+	lanes []chan *change
 	// timeout bounds a batch's transaction on a database across the
 	// network. Zero (SQLite) gives its statements a context that never
 	// ends: the driver then skips a watcher goroutine per statement, and
@@ -68,6 +72,7 @@ type statements struct {
 	insertItem  *sql.Stmt
 	insertAlert *sql.Stmt
 	orderByID   *sql.Stmt
+	orderClient *sql.Stmt
 	acceptOrder *sql.Stmt
 }
 
@@ -83,6 +88,7 @@ func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
 		{&s.insertItem, "INSERT INTO order_items (order_id, menu_id, name, price, `count`) VALUES (?, ?, ?, ?, ?)"},
 		{&s.insertAlert, "INSERT INTO notifications (recipient_role, recipient_id, event, order_id, store_id, total_price, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"},
 		{&s.orderByID, "SELECT client_id, owner_id, store_id, status, total_price, created_at FROM orders WHERE id = ?"},
+		{&s.orderClient, "SELECT client_id FROM orders WHERE id = ?"},
 		{&s.acceptOrder, "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?"},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.query)
@@ -96,7 +102,7 @@ func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
 }
 
 func (s *statements) close() {
-	for _, stmt := range []*sql.Stmt{s.storeOwner, s.menu, s.insertOrder, s.insertItem, s.insertAlert, s.orderByID, s.acceptOrder} {
+	for _, stmt := range []*sql.Stmt{s.storeOwner, s.menu, s.insertOrder, s.insertItem, s.insertAlert, s.orderByID, s.orderClient, s.acceptOrder} {
 		if stmt != nil {
 			_ = stmt.Close()
 		}
@@ -106,19 +112,34 @@ func (s *statements) close() {
 // newWriter starts n writer goroutines: 1 for SQLite (one connection
 // anyway), a few for MySQL so round trips overlap.
 func newWriter(db *sql.DB, stmts *statements, n int, timeout time.Duration) *writer {
-	w := &writer{db: db, stmts: stmts, queue: make(chan *change, 4*maxBatch), timeout: timeout}
+	w := &writer{db: db, stmts: stmts, lanes: make([]chan *change, n), timeout: timeout}
 	w.wg.Add(n)
-	for range n {
-		go w.loop()
+	for i := range w.lanes {
+		w.lanes[i] = make(chan *change, 4*maxBatch)
+		go w.loop(w.lanes[i])
 	}
 	return w
 }
 
+// laned reports whether changes are spread over several lanes, so that
+// do needs to know whose each one is.
+func (w *writer) laned() bool { return len(w.lanes) > 1 }
+
+// laneOf is the lane of p's alerts.
+func laneOf(p Principal) uint64 {
+	lane := uint64(p.ID) << 1
+	if p.Role == RoleClient {
+		lane |= 1
+	}
+	return lane
+}
+
 // do runs one change in the next batch and returns its outcome. Once
 // queued, it waits for the outcome even if ctx ends, so the caller never
-// reports a failure for a change that was committed. order and alert (or
-// nil) are what run changes and stores, for the committed hook.
-func (w *writer) do(ctx context.Context, order *Order, alert *Notification, run func(ctx context.Context, tx *sql.Tx, s *statements) error) error {
+// reports a failure for a change that was committed. lane picks the writer
+// goroutine (laneOf the alert's recipient); order and alert (or nil) are
+// what run changes and stores, for the committed hook.
+func (w *writer) do(ctx context.Context, lane uint64, order *Order, alert *Notification, run func(ctx context.Context, tx *sql.Tx, s *statements) error) error {
 	c := &change{ctx: ctx, run: run, done: make(chan error, 1), order: order, alert: alert}
 	w.mu.RLock()
 	if w.closed {
@@ -126,7 +147,7 @@ func (w *writer) do(ctx context.Context, order *Order, alert *Notification, run 
 		return fmt.Errorf("%w: shutting down", ErrUnavailable)
 	}
 	select {
-	case w.queue <- c:
+	case w.lanes[lane%uint64(len(w.lanes))] <- c:
 	case <-ctx.Done():
 		w.mu.RUnlock()
 		return dbErr(ctx.Err())
@@ -143,16 +164,18 @@ func (w *writer) close() {
 		return
 	}
 	w.closed = true
-	close(w.queue)
+	for _, lane := range w.lanes {
+		close(lane)
+	}
 	w.mu.Unlock()
 	w.wg.Wait()
 	w.stmts.close()
 }
 
-func (w *writer) loop() {
+func (w *writer) loop(queue chan *change) {
 	defer w.wg.Done()
 	batch := make([]*change, 0, maxBatch)
-	for c := range w.queue {
+	for c := range queue {
 		batch = append(batch[:0], c)
 		// Let the goroutines that are ready run first: on a busy server
 		// they are mostly requests about to queue a change, which then
@@ -161,7 +184,7 @@ func (w *writer) loop() {
 	more:
 		for len(batch) < maxBatch {
 			select {
-			case c, ok := <-w.queue:
+			case c, ok := <-queue:
 				if !ok {
 					break more
 				}

@@ -83,19 +83,16 @@ describe('delivery order', () => {
     await Promise.all(phones.map((d) => d.waitFor(APPROVAL_ORDER, () => true, { count: perCustomer, timeoutMs: 15_000 })));
     await Promise.all([ownerA, ownerB, ...phones].map((d) => d.flush()));
 
-    // Ids follow commits on SQLite's one writer; MariaDB's writers commit
-    // side by side, so there only what follows from one order is ordered.
-    const inIdOrder = (process.env.ORDERBELL_DATABASE || 'sqlite') === 'sqlite';
     for (const d of [ownerA, ownerB]) {
       const ids = d.received(SUBMIT_ORDER).map((p) => p.notification_id);
       assert.equal(ids.length, total, `${d.label}: ${ids.length} alerts for ${total} orders`);
-      if (inIdOrder) assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `${d.label}: alerts out of id order`);
+      assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `${d.label}: alerts out of id order`);
       assertEachBefore(d, SUBMIT_ORDER, ORDER_UPDATED, orders);
     }
     for (const d of phones) {
       assertEachBefore(d, ORDER_UPDATED, APPROVAL_ORDER, orders);
       const ids = d.received(APPROVAL_ORDER).map((p) => p.notification_id);
-      if (inIdOrder) assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `${d.label}: alerts out of id order`);
+      assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `${d.label}: alerts out of id order`);
     }
   });
 });
