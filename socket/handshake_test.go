@@ -14,12 +14,14 @@ import (
 
 // The patched library builds a socket's handshake when it is first asked
 // for, not at every connect (third_party/zishang520-socket, patch 3). What
-// it then holds is still the connect's: the headers and query of the
-// session's first request, the auth payload, the time of the connect.
+// it then holds is still the connect's: the query of the session's first
+// request, its headers that a socket keeps (keptHeaders: the rest of the
+// request is let go at the connect, third_party/zishang520-engine patch
+// 6), the auth payload, the time of the connect.
 func TestHandshakeIsTheConnects(t *testing.T) {
 	s := newTestServer(t, Config{})
 	token := s.token(t, 1)
-	conn, _, err := websocket.DefaultDialer.Dial(s.url+"&shop=7", http.Header{"X-Orderbell-Test": {"yes"}})
+	conn, _, err := websocket.DefaultDialer.Dial(s.url+"&shop=7", http.Header{"User-Agent": {"orderbell-test"}, "X-Orderbell-Test": {"yes"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +53,11 @@ func TestHandshakeIsTheConnects(t *testing.T) {
 		t.Fatalf("%d sockets, want 1", len(list))
 	}
 	hs := list[0].Handshake()
-	if h := hs.Headers["X-Orderbell-Test"]; !reflect.DeepEqual(h, []string{"yes"}) {
-		t.Errorf("header X-Orderbell-Test = %#v, want [yes]", h)
+	if h := hs.Headers["User-Agent"]; !reflect.DeepEqual(h, []string{"orderbell-test"}) {
+		t.Errorf("header User-Agent = %#v, want [orderbell-test]", h)
+	}
+	if h, kept := hs.Headers["X-Orderbell-Test"]; kept {
+		t.Errorf("header X-Orderbell-Test = %#v: the request's other headers should have been let go", h)
 	}
 	if q := hs.Query["shop"]; !reflect.DeepEqual(q, []string{"7"}) {
 		t.Errorf("query shop = %#v, want [7]", q)

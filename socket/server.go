@@ -255,6 +255,12 @@ func wholeNumber(v any) (int64, bool) {
 func (s *Server) onConnection(sock *socketio.Socket) {
 	sess := sock.Data().(*session)
 	room := sess.principal.Room()
+	// The handshake has been read: the connection's first HTTP request,
+	// which the engine keeps for the session's life (about 3 KB with its
+	// parsed headers, response and contexts), can go but for a snapshot
+	// of what a handshake may still be asked for
+	// (third_party/zishang520-engine, patch 6).
+	sock.Conn().ReleaseRequest(keptHeaders...)
 
 	expiry := time.AfterFunc(time.Until(sess.expires), func() {
 		s.log.Debug("socket token expired", "room", room)
@@ -338,6 +344,11 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	}
 	s.metrics.replayed.Add(float64(len(missed)))
 }
+
+// keptHeaders are the request headers a socket keeps after its connect:
+// the cookie a second connect on the same connection authenticates with,
+// and what says where the client is and what it runs.
+var keptHeaders = []string{"Cookie", "Origin", "User-Agent", "X-Forwarded-For", "X-Forwarded-Proto", "X-Real-Ip"}
 
 // expiredGrace is how long a client whose login expired may keep its
 // connection open after being told.

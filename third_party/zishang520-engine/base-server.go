@@ -348,9 +348,13 @@ func (bs *baseServer) Handshake(transportName string, ctx *types.HttpContext) (*
 			transport.SetPerMessageDeflate(bs.opts.PerMessageDeflate())
 		}
 
+		// orderbell patch: the listener keeps whether the handshake had a
+		// sid, not the handshake's request (the socket can let that go:
+		// ReleaseRequest).
+		handshakeHadSid := ctx.Query().Has("sid")
 		_ = transport.On("headers", func(args ...any) {
 			headers, req := slices.TryGetAny[*types.ParameterBag](args, 0), slices.TryGetAny[*types.HttpContext](args, 1)
-			if !ctx.Query().Has("sid") {
+			if !handshakeHadSid {
 				if cookie := bs.opts.Cookie(); cookie != nil {
 					headers.Set("Set-Cookie", cookie.String())
 				}

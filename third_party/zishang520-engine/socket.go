@@ -41,7 +41,11 @@ type socket struct {
 	// A reference to the first HTTP request of the session
 	//
 	// TODO for the next major release: remove it
-	request *types.HttpContext
+	//
+	// orderbell patch: atomic, since ReleaseRequest replaces it with nil
+	// while other goroutines may read it; released is then what is left.
+	request  atomic.Pointer[types.HttpContext]
+	released atomic.Pointer[types.RequestSnapshot]
 	// The IP address of the client.
 	remoteAddress string
 
@@ -86,8 +90,28 @@ func (s *socket) RemoteAddress() string {
 	return s.remoteAddress
 }
 
+// orderbell patch: after ReleaseRequest, a context built from the
+// snapshot, anew on each call.
 func (s *socket) Request() *types.HttpContext {
-	return s.request
+	if r := s.request.Load(); r != nil {
+		return r
+	}
+	if snap := s.released.Load(); snap != nil {
+		return snap.Context()
+	}
+	return nil
+}
+
+// orderbell patch: ReleaseRequest lets the session's first request go,
+// keeping its snapshot (types.HttpContext.Snapshot) with the headers named
+// in keep. Call it once nothing needs the rest of the request: the
+// connection's handshake has been read. Request answers from the snapshot
+// afterwards.
+func (s *socket) ReleaseRequest(keep ...string) {
+	if r := s.request.Load(); r != nil {
+		s.released.Store(r.Snapshot(keep...))
+		s.request.Store(nil)
+	}
 }
 
 func (s *socket) Transport() transports.Transport {
@@ -138,7 +162,7 @@ func NewSocket(id string, server BaseServer, transport transports.Transport, ctx
 func (s *socket) Construct(id string, server BaseServer, transport transports.Transport, ctx *types.HttpContext, protocol int) {
 	s.id = id
 	s.server = server
-	s.request = ctx
+	s.request.Store(ctx)
 	s.protocol = protocol
 
 	// Cache IP since it might not be in the req later

@@ -117,6 +117,9 @@ type (
 
 		Protocol() int
 		Request() *types.HttpContext
+		// orderbell patch: lets the first request go but for a detached
+		// copy with the headers named (see socket.ReleaseRequest).
+		ReleaseRequest(keep ...string)
 		RemoteAddress() string
 		Transport() transports.Transport
 		Id() string
