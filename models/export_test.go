@@ -46,3 +46,7 @@ func FailAfterWrite(ctx context.Context, db *DB, p Principal) error {
 		return errors.New("broken statement")
 	})
 }
+
+// LaneOf is the writer lane of p's alerts, before it is taken modulo the
+// number of lanes.
+var LaneOf = laneOf

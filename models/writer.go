@@ -125,13 +125,16 @@ func newWriter(db *sql.DB, stmts *statements, n int, timeout time.Duration) *wri
 // do needs to know whose each one is.
 func (w *writer) laned() bool { return len(w.lanes) > 1 }
 
-// laneOf is the lane of p's alerts.
+// laneOf is the lane of p's alerts (taken modulo the number of lanes). The
+// (role, id) pair is mixed (Fibonacci hashing) so that owners and customers
+// each spread over every lane: id<<1|role alone would put all owners on the
+// even lanes.
 func laneOf(p Principal) uint64 {
-	lane := uint64(p.ID) << 1
+	key := uint64(p.ID) << 1
 	if p.Role == RoleClient {
-		lane |= 1
+		key |= 1
 	}
-	return lane
+	return (key * 0x9E3779B97F4A7C15) >> 32
 }
 
 // do runs one change in the next batch and returns its outcome. Once
