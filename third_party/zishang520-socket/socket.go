@@ -284,17 +284,20 @@ func (s *Socket) Construct(nsp Namespace, client *Client, auth map[string]any, p
 
 // Builds the `handshake` BC object
 func (s *Socket) buildHandshake(auth map[string]any) *Handshake {
+	// orderbell patch: the request asked for once (after the engine
+	// copy's ReleaseRequest, each call builds a context anew).
+	req := s.Request()
 	return &Handshake{
-		Headers: utils.MapValues(s.Request().Headers().All(), func(value []string) any {
+		Headers: utils.MapValues(req.Headers().All(), func(value []string) any {
 			return value
 		}),
 		Time:    s.connectedAt.Format(time.RFC3339),
 		Address: s.Conn().RemoteAddress(),
-		Xdomain: s.Request().Headers().Peek("Origin") != "",
-		Secure:  s.Request().Secure(),
+		Xdomain: req.Headers().Peek("Origin") != "",
+		Secure:  req.Secure(),
 		Issued:  s.connectedAt.UnixMilli(),
-		Url:     s.Request().Request().RequestURI,
-		Query: utils.MapValues(s.Request().Query().All(), func(value []string) any {
+		Url:     req.Request().RequestURI,
+		Query: utils.MapValues(req.Query().All(), func(value []string) any {
 			return value
 		}),
 		Auth: auth,
