@@ -110,16 +110,17 @@ func TestAlertsHandedOverInCommitOrder(t *testing.T) {
 	})
 }
 
-// Owners' alerts and customers' alerts each spread over every writer lane.
-func TestLanesSpreadOwnersAndCustomers(t *testing.T) {
+// Owners and customers each spread over every shard (the writer's four
+// lanes on MySQL, the socket server's delivery queues).
+func TestShardsSpreadOwnersAndCustomers(t *testing.T) {
 	for _, role := range []models.Role{models.RoleOwner, models.RoleClient} {
 		used := map[uint64]int{}
 		for id := int64(1); id <= 400; id++ {
-			used[models.LaneOf(models.Principal{Role: role, ID: id})%4]++
+			used[models.Principal{Role: role, ID: id}.Shard()%4]++
 		}
 		for lane := uint64(0); lane < 4; lane++ {
 			if used[lane] < 50 {
-				t.Errorf("%s: lane %d of 4 takes %d of 400 accounts", role, lane, used[lane])
+				t.Errorf("%s: shard %d of 4 takes %d of 400 accounts", role, lane, used[lane])
 			}
 		}
 	}

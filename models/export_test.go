@@ -38,7 +38,7 @@ func HoldBatch(db *DB) (flush func(n int)) {
 // FailAfterWrite queues a change that stores an alert for p and then fails
 // as a broken statement would: not with a refusal (*Error).
 func FailAfterWrite(ctx context.Context, db *DB, p Principal) error {
-	return db.w.do(ctx, laneOf(p), nil, nil, func(ctx context.Context, tx *sql.Tx, s *statements) error {
+	return db.w.do(ctx, p.Shard(), nil, nil, func(ctx context.Context, tx *sql.Tx, s *statements) error {
 		n := Notification{RecipientRole: p.Role, RecipientID: p.ID, Event: EventSubmitOrder, CreatedAt: now()}
 		if err := insertAlert(ctx, tx, s, &n); err != nil {
 			return err
@@ -46,7 +46,3 @@ func FailAfterWrite(ctx context.Context, db *DB, p Principal) error {
 		return errors.New("broken statement")
 	})
 }
-
-// LaneOf is the writer lane of p's alerts, before it is taken modulo the
-// number of lanes.
-var LaneOf = laneOf

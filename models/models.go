@@ -32,6 +32,19 @@ type Principal struct {
 // Room is the one Socket.IO room that holds every device of this account.
 func (p Principal) Room() string { return string(p.Role) + ":" + strconv.FormatInt(p.ID, 10) }
 
+// Shard spreads accounts over a few of something (taken modulo their
+// number): the order writer's lanes, the socket server's delivery queues.
+// The (role, id) pair is mixed (Fibonacci hashing) so that owners and
+// customers each spread over all of them: id<<1|role alone would put every
+// owner on the even ones.
+func (p Principal) Shard() uint64 {
+	key := uint64(p.ID) << 1
+	if p.Role == RoleClient {
+		key |= 1
+	}
+	return (key * 0x9E3779B97F4A7C15) >> 32
+}
+
 // Order statuses.
 const (
 	StatusPending  = 0

@@ -54,7 +54,7 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 		// a store that does not exist is refused in the transaction).
 		var ownerID int64
 		_ = db.w.stmts.storeOwner.QueryRowContext(ctx, storeID).Scan(&ownerID)
-		lane = laneOf(Principal{Role: RoleOwner, ID: ownerID})
+		lane = Principal{Role: RoleOwner, ID: ownerID}.Shard()
 	}
 	var order Order
 	var alert Notification
@@ -139,7 +139,7 @@ func (db *DB) AcceptOrder(ctx context.Context, owner Principal, orderID int64) (
 		// order that does not exist is refused in the transaction).
 		var clientID int64
 		_ = db.w.stmts.orderClient.QueryRowContext(ctx, orderID).Scan(&clientID)
-		lane = laneOf(Principal{Role: RoleClient, ID: clientID})
+		lane = Principal{Role: RoleClient, ID: clientID}.Shard()
 	}
 	var order Order
 	var alert Notification

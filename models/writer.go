@@ -125,22 +125,10 @@ func newWriter(db *sql.DB, stmts *statements, n int, timeout time.Duration) *wri
 // do needs to know whose each one is.
 func (w *writer) laned() bool { return len(w.lanes) > 1 }
 
-// laneOf is the lane of p's alerts (taken modulo the number of lanes). The
-// (role, id) pair is mixed (Fibonacci hashing) so that owners and customers
-// each spread over every lane: id<<1|role alone would put all owners on the
-// even lanes.
-func laneOf(p Principal) uint64 {
-	key := uint64(p.ID) << 1
-	if p.Role == RoleClient {
-		key |= 1
-	}
-	return (key * 0x9E3779B97F4A7C15) >> 32
-}
-
 // do runs one change in the next batch and returns its outcome. Once
 // queued, it waits for the outcome even if ctx ends, so the caller never
 // reports a failure for a change that was committed. lane picks the writer
-// goroutine (laneOf the alert's recipient); order and alert (or nil) are
+// goroutine (the Shard of the alert's recipient); order and alert (or nil) are
 // what run changes and stores, for the committed hook.
 func (w *writer) do(ctx context.Context, lane uint64, order *Order, alert *Notification, run func(ctx context.Context, tx *sql.Tx, s *statements) error) error {
 	c := &change{ctx: ctx, run: run, done: make(chan error, 1), order: order, alert: alert}

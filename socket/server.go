@@ -71,8 +71,8 @@ type Server struct {
 	gates [256]sync.Mutex
 	seed  maphash.Seed
 
-	// deliveries are what Notify and OrderUpdated queued, by the hash of
-	// the room they go to (so one account's all go through the same queue,
+	// deliveries are what Notify and OrderUpdated queued, by the account
+	// they go to (its Shard: one account's all go through the same queue,
 	// in order), each queue delivered by a goroutine of its own
 	// (deliverQueued) until Close. A replay holds its account's gate while
 	// it queries the database: only the alerts queued behind it in the same
@@ -91,12 +91,13 @@ type deliveryQueue struct {
 	closeOnce sync.Once
 }
 
-// delivery is one queued emit: a stored alert, or (update set) an
-// ORDER_UPDATED to room.
+// delivery is one queued emit: a stored alert, or (update) ORDER_UPDATED
+// for order. Rooms and payloads are built when it is delivered, not by the
+// order writer that queues it.
 type delivery struct {
 	alert  models.Notification
-	update OrderUpdate
-	room   string
+	order  models.Order
+	update bool
 }
 
 // session is what a socket's handshake established.
@@ -371,12 +372,7 @@ func (s *Server) missed(sess *session) ([]models.Notification, error) {
 }
 
 func (s *Server) gate(room string) *sync.Mutex {
-	return &s.gates[s.stripe(room)%uint64(len(s.gates))]
-}
-
-// stripe is room's hash, which picks its gate and its delivery queue.
-func (s *Server) stripe(room string) uint64 {
-	return maphash.String(s.seed, room)
+	return &s.gates[maphash.String(s.seed, room)%uint64(len(s.gates))]
 }
 
 // Notify queues a committed alert for delivery to its recipient's devices
@@ -386,7 +382,7 @@ func (s *Server) stripe(room string) uint64 {
 // order of their ids: it reconnects with the highest id it got, and is
 // replayed only what comes after it.
 func (s *Server) Notify(n models.Notification) {
-	s.enqueue(delivery{alert: n, room: n.Recipient().Room()})
+	s.enqueue(n.Recipient(), delivery{alert: n})
 }
 
 // OrderUpdated queues ORDER_UPDATED for the party the change sent no alert
@@ -396,18 +392,19 @@ func (s *Server) Notify(n models.Notification) {
 // (pages load the state). Queued behind the account's earlier deliveries,
 // an owner's other devices get an order's acceptance after its alert.
 func (s *Server) OrderUpdated(o models.Order) {
-	to := models.Principal{Role: models.RoleClient, ID: o.ClientID}
-	if o.Status == models.StatusAccepted {
-		to = models.Principal{Role: models.RoleOwner, ID: o.OwnerID}
-	}
-	s.enqueue(delivery{room: to.Room(), update: OrderUpdate{
-		OrderID: o.ID, Status: o.Status, StoreID: o.StoreID, ClientID: o.ClientID, OwnerID: o.OwnerID,
-		TotalPrice: o.TotalPrice, UpdatedAt: FormatTime(o.UpdatedAt),
-	}})
+	s.enqueue(updatedParty(o), delivery{order: o, update: true})
 }
 
-func (s *Server) enqueue(d delivery) {
-	q := &s.deliveries[s.stripe(d.room)%uint64(len(s.deliveries))]
+// updatedParty is who ORDER_UPDATED about o goes to.
+func updatedParty(o models.Order) models.Principal {
+	if o.Status == models.StatusAccepted {
+		return models.Principal{Role: models.RoleOwner, ID: o.OwnerID}
+	}
+	return models.Principal{Role: models.RoleClient, ID: o.ClientID}
+}
+
+func (s *Server) enqueue(to models.Principal, d delivery) {
+	q := &s.deliveries[to.Shard()%uint64(len(s.deliveries))]
 	q.mu.Lock()
 	q.pending = append(q.pending, d)
 	q.mu.Unlock()
@@ -443,18 +440,23 @@ func (s *Server) deliverQueued(q *deliveryQueue) {
 }
 
 func (s *Server) deliver(d *delivery) {
-	if d.update.OrderID != 0 {
-		s.broadcast(d.room, "", EventOrderUpdated, d.update)
+	if d.update {
+		o := &d.order
+		s.broadcast(updatedParty(*o).Room(), "", EventOrderUpdated, OrderUpdate{
+			OrderID: o.ID, Status: o.Status, StoreID: o.StoreID, ClientID: o.ClientID, OwnerID: o.OwnerID,
+			TotalPrice: o.TotalPrice, UpdatedAt: FormatTime(o.UpdatedAt),
+		})
 		return
 	}
 	// A stored alert: to every socket in its recipient's room, on every
 	// node, except sockets that already got it by replay, which the gate
 	// keeps out of this while it runs.
 	n := &d.alert
-	gate := s.gate(d.room)
+	room := n.Recipient().Room()
+	gate := s.gate(room)
 	gate.Lock()
 	defer gate.Unlock()
-	s.broadcast(d.room, seenRoom(n.ID), n.Event, AlertFor(*n))
+	s.broadcast(room, seenRoom(n.ID), n.Event, AlertFor(*n))
 	s.metrics.emitted.WithLabelValues(n.Event).Inc()
 	if !n.CommittedAt.IsZero() {
 		s.metrics.latency.Observe(time.Since(n.CommittedAt).Seconds())
