@@ -2,7 +2,6 @@ package socket
 
 import (
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
@@ -29,49 +28,54 @@ const (
 )
 
 // limitEmits disconnects a socket that emits faster than the rate.
-func (s *Server) limitEmits(sock *socketio.Socket) {
-	bucket := rate.NewLimiter(rate.Limit(s.cfg.EmitRate), s.cfg.EmitBurst)
-	sock.Use(func(_ []any, next func(error)) {
-		if bucket.Allow() {
-			next(nil)
-			return
-		}
-		s.metrics.dropped.WithLabelValues("emit_rate").Inc()
-		s.log.Info("socket emits too fast: disconnected", "room", sock.Data().(*session).principal.Room())
-		sock.Disconnect(false)
-	})
+func (sess *session) limitEmits() {
+	sess.emits = rate.NewLimiter(rate.Limit(sess.s.cfg.EmitRate), sess.s.cfg.EmitBurst)
+	sess.sock.Use(sess.checkEmitRate)
+}
+
+func (sess *session) checkEmitRate(_ []any, next func(error)) {
+	if sess.emits.Allow() {
+		next(nil)
+		return
+	}
+	sess.s.metrics.dropped.WithLabelValues("emit_rate").Inc()
+	sess.s.log.Info("socket emits too fast: disconnected", "room", sess.room)
+	sess.sock.Disconnect(false)
 }
 
 // capQueue drops a connection that stopped reading. The engine queues
 // each packet ("packetCreate") and hands the queue to the transport
 // ("flush") whenever the transport is free; a transport stuck writing to
 // a reader that does not read takes nothing more.
-func (s *Server) capQueue(sock *socketio.Socket) {
-	conn := sock.Conn()
-	var queued, lastFlush atomic.Int64
-	lastFlush.Store(time.Now().UnixNano())
-	var once sync.Once
-	_ = conn.On("packetCreate", func(...any) {
-		// Every broadcast passes here once per socket: read the clock only
-		// past the soft limit.
-		n := queued.Add(1)
-		if n <= maxQueued && n <= int64(s.cfg.QueueHardLimit) {
-			return
+func (sess *session) capQueue() {
+	sess.lastFlush.Store(time.Now().UnixNano())
+	conn := sess.sock.Conn()
+	_ = conn.On("packetCreate", sess.onPacketCreate)
+	_ = conn.On("flush", sess.onFlush)
+}
+
+func (sess *session) onPacketCreate(...any) {
+	// Every broadcast passes here once per socket: read the clock only
+	// past the soft limit.
+	n := sess.queued.Add(1)
+	cfg := &sess.s.cfg
+	if n <= maxQueued && n <= int64(cfg.QueueHardLimit) {
+		return
+	}
+	stalled := time.Since(time.Unix(0, sess.lastFlush.Load())) > cfg.StallTimeout
+	if (n > maxQueued && stalled) || n > int64(cfg.QueueHardLimit) {
+		if sess.slow.CompareAndSwap(false, true) {
+			sess.s.metrics.dropped.WithLabelValues("slow_reader").Inc()
+			go sess.sock.Conn().Close(true)
 		}
-		stalled := time.Since(time.Unix(0, lastFlush.Load())) > s.cfg.StallTimeout
-		if (n > maxQueued && stalled) || n > int64(s.cfg.QueueHardLimit) {
-			once.Do(func() {
-				s.metrics.dropped.WithLabelValues("slow_reader").Inc()
-				go conn.Close(true)
-			})
-		}
-	})
-	_ = conn.On("flush", func(args ...any) {
-		if sent, ok := args[0].([]*packet.Packet); ok {
-			queued.Add(-int64(len(sent)))
-		}
-		lastFlush.Store(time.Now().UnixNano())
-	})
+	}
+}
+
+func (sess *session) onFlush(args ...any) {
+	if sent, ok := args[0].([]*packet.Packet); ok {
+		sess.queued.Add(-int64(len(sent)))
+	}
+	sess.lastFlush.Store(time.Now().UnixNano())
 }
 
 // accounts tracks each account's sockets on this node, oldest first.
