@@ -2,6 +2,7 @@ package socket
 
 import (
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -18,12 +19,16 @@ var client_log = log.NewLog("socket.io:client")
 type Client struct {
 	conn engine.Socket
 
-	id             string
-	server         *Server
-	encoder        parser.Encoder
-	decoder        parser.Decoder
-	sockets        *types.Map[SocketId, *Socket]
-	nsps           *types.Map[string, *Socket]
+	id      string
+	server  *Server
+	encoder parser.Encoder
+	decoder parser.Decoder
+	// orderbell patch: the client's sockets, one per namespace joined
+	// (almost always one), in a short list under socketsMu. Upstream kept
+	// two sync.Maps (by id and by namespace): a hash-trie node and an
+	// entry per map and client, ~0.45 KB per idle connection.
+	socketsMu      sync.Mutex
+	sockets        []*Socket
 	connectTimeout atomic.Pointer[utils.Timer]
 	closed         atomic.Bool
 
@@ -32,12 +37,7 @@ type Client struct {
 
 // MakeClient creates a new Client instance.
 func MakeClient() *Client {
-	c := &Client{
-		sockets: &types.Map[SocketId, *Socket]{},
-		nsps:    &types.Map[string, *Socket]{},
-	}
-
-	return c
+	return &Client{}
 }
 
 // NewClient creates a new Client and initializes it with the given server and connection.
@@ -76,7 +76,7 @@ func (c *Client) setup() {
 	_ = c.conn.On("error", c.onerror)
 
 	c.connectTimeout.Store(utils.SetTimeout(func() {
-		if c.nsps.Len() == 0 {
+		if len(c.socketList()) == 0 {
 			client_log.Debug("no namespace joined yet, close the client")
 			c.close()
 		} else {
@@ -121,8 +121,9 @@ func (c *Client) connect(name string, auth map[string]any) {
 func (c *Client) doConnect(name string, auth map[string]any) {
 	nsp := c.server.Of(name, nil)
 	nsp.Add(c, auth, func(socket *Socket) {
-		c.sockets.Store(socket.Id(), socket)
-		c.nsps.Store(nsp.Name(), socket)
+		c.socketsMu.Lock()
+		c.sockets = append(c.sockets, socket)
+		c.socketsMu.Unlock()
 		if connectTimeout := c.connectTimeout.Load(); connectTimeout != nil {
 			utils.ClearTimeout(connectTimeout)
 			c.connectTimeout.Store(nil)
@@ -132,22 +133,52 @@ func (c *Client) doConnect(name string, auth map[string]any) {
 
 // _disconnect disconnects from all namespaces and closes the transport.
 func (c *Client) _disconnect() {
-	c.sockets.Range(func(id SocketId, socket *Socket) bool {
+	for _, socket := range c.takeSockets() {
 		socket.Disconnect(false)
-		return true
-	})
-	c.sockets.Clear()
+	}
 	c.close()
 }
 
 // _remove removes a socket from the client. Called by each Socket.
 func (c *Client) _remove(socket *Socket) {
-	if nsp, ok := c.sockets.Load(socket.Id()); ok {
-		c.sockets.Delete(socket.Id())
-		c.nsps.Delete(nsp.Nsp().Name())
-	} else {
-		client_log.Debug("ignoring remove for %s", socket.Id())
+	c.socketsMu.Lock()
+	defer c.socketsMu.Unlock()
+	for i, s := range c.sockets {
+		if s.Id() == socket.Id() {
+			// A new list: socketList callers may be reading the old one.
+			c.sockets = slices.Delete(slices.Clone(c.sockets), i, i+1)
+			return
+		}
 	}
+	client_log.Debug("ignoring remove for %s", socket.Id())
+}
+
+// socketList is the client's sockets now; the caller must not modify it.
+// (orderbell patch)
+func (c *Client) socketList() []*Socket {
+	c.socketsMu.Lock()
+	defer c.socketsMu.Unlock()
+	return c.sockets
+}
+
+// takeSockets empties the client's list and returns what it held.
+// (orderbell patch)
+func (c *Client) takeSockets() []*Socket {
+	c.socketsMu.Lock()
+	defer c.socketsMu.Unlock()
+	list := c.sockets
+	c.sockets = nil
+	return list
+}
+
+// socketOf is the client's socket in namespace name. (orderbell patch)
+func (c *Client) socketOf(name string) (*Socket, bool) {
+	for _, s := range c.socketList() {
+		if s.Nsp().Name() == name {
+			return s, true
+		}
+	}
+	return nil, false
 }
 
 // close closes the underlying connection.
@@ -213,7 +244,7 @@ func (c *Client) ondecoded(args ...any) {
 		namespace = packet.Nsp
 		authPayload, _ = packet.Data.(map[string]any)
 	}
-	socket, ok := c.nsps.Load(namespace)
+	socket, ok := c.socketOf(namespace)
 	if !ok && packet.Type == parser.CONNECT {
 		c.connect(namespace, authPayload)
 	} else if ok && packet.Type != parser.CONNECT && packet.Type != parser.CONNECT_ERROR {
@@ -226,10 +257,9 @@ func (c *Client) ondecoded(args ...any) {
 
 // onerror handles an error from the transport or parser.
 func (c *Client) onerror(args ...any) {
-	c.sockets.Range(func(_ SocketId, socket *Socket) bool {
+	for _, socket := range c.socketList() {
 		socket._onerror(args[0])
-		return true
-	})
+	}
 	c.conn.Close(false)
 }
 
@@ -244,11 +274,9 @@ func (c *Client) onclose(args ...any) {
 	c.destroy()
 
 	// `nsps` and `sockets` are cleaned up seamlessly
-	c.sockets.Range(func(id SocketId, socket *Socket) bool {
+	for _, socket := range c.takeSockets() {
 		socket._onclose(args...)
-		return true
-	})
-	c.sockets.Clear()
+	}
 
 	c.decoder.Destroy() // clean up decoder
 }

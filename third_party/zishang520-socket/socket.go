@@ -110,7 +110,7 @@ type (
 		// that never reads them kept for nothing.
 		handshakeOnce sync.Once
 		handshake     *Handshake
-		auth          map[string]any
+		auth          atomic.Pointer[map[string]any] // nil after ReleaseAuth
 		connectedAt   time.Time
 
 		// Additional information that can be attached to the Socket instance and which will be used in the
@@ -191,14 +191,26 @@ func (s *Socket) Recovered() bool {
 
 // The handshake details.
 func (s *Socket) Handshake() *Handshake {
-	s.handshakeOnce.Do(func() { s.handshake = s.buildHandshake(s.auth) })
+	s.handshakeOnce.Do(func() { s.handshake = s.buildHandshake(s.Auth()) })
 	return s.handshake
 }
 
 // Auth is the auth payload of the connect (Handshake().Auth), without
 // building the rest of the handshake. (orderbell patch)
 func (s *Socket) Auth() map[string]any {
-	return s.auth
+	if auth := s.auth.Load(); auth != nil {
+		return *auth
+	}
+	return nil
+}
+
+// ReleaseAuth drops the auth payload of the connect, once the server has
+// read what it needs: a login token, say, which then no longer sits in
+// memory for the socket's life. Auth() is nil afterwards, and so is the
+// Auth of a handshake first built afterwards; one built before keeps
+// its own. (orderbell patch)
+func (s *Socket) ReleaseAuth() {
+	s.auth.Store(nil)
 }
 
 // Additional information that can be attached to the Socket instance and which will be used in the
@@ -274,7 +286,11 @@ func (s *Socket) Construct(nsp Namespace, client *Client, auth map[string]any, p
 			s.pid = PrivateSessionId(utils.Base64Id().GenerateId())
 		}
 	}
-	s.auth, s.connectedAt = auth, time.Now() // orderbell patch: the handshake is built by Handshake
+	// orderbell patch: the handshake is built by Handshake.
+	if auth != nil {
+		s.auth.Store(&auth)
+	}
+	s.connectedAt = time.Now()
 
 	// prevents crash when the socket receives an "error" event without listener
 	//
