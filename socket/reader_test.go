@@ -62,7 +62,7 @@ func TestFramesArrivingTogether(t *testing.T) {
 	// the socket.
 	write(emit(1, ""), emit(2, ""), emit(3, ""))
 	acks(1, 3)
-	// Then two small ones and one longer than the read buffer (512 bytes):
+	// Then two small ones and one longer than the read buffer (288 bytes):
 	// after the small ones the buffer holds part of a frame, the rest is
 	// still in the socket.
 	write(emit(4, ""), emit(5, ""), emit(6, strings.Repeat("x", 2000)))

@@ -20,12 +20,13 @@ type bufferedHijacker struct {
 	reader *bufio.Reader // wsReadBufferSize, once hijacked
 }
 
-// wsReadBufferSize is the read buffer of a WebSocket connection: half of
-// upstream's DefaultWSReadBufferSize, which every idle connection kept.
-// A client's frames are mostly pongs and short emits; a longer one is read
-// in more than one read(2). gorilla reads through a hijacked reader only
-// when it is over 256 bytes.
-const wsReadBufferSize = 512
+// wsReadBufferSize is the read buffer of a WebSocket connection, which
+// every idle connection keeps: the smallest gorilla takes (it reads
+// through a hijacked reader only when it is over 256 bytes), rounded up to
+// the allocator's size class (288). Upstream's DefaultWSReadBufferSize was
+// 1 KB. A client's frames are mostly pongs and short emits; a longer one
+// (a connect with its token, ~350 bytes) is read in more than one read(2).
+const wsReadBufferSize = 288
 
 func (h *bufferedHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	hj, ok := h.ResponseWriter.(http.Hijacker)
