@@ -128,7 +128,14 @@ func (e *emmiter) addListeners(evt EventName, listeners []eventEntry) error {
 	defer e.mu.Unlock()
 	i := e.find(evt)
 	if i < 0 {
-		e.events = append(e.events, emitterEvent{name: evt, listeners: listeners})
+		// Grown one event at a time, not doubled: an emitter gets its
+		// handful of events once, at its connection's start, and keeps
+		// them for the connection's life (five events in a doubled list
+		// of eight: 120 bytes for nothing, per emitter).
+		events := make([]emitterEvent, len(e.events)+1)
+		copy(events, e.events)
+		events[len(e.events)] = emitterEvent{name: evt, listeners: listeners}
+		e.events = events
 		return nil
 	}
 	old := e.events[i].listeners

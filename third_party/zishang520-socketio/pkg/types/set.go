@@ -9,18 +9,47 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 )
 
+// orderbell patch: a set of up to setListMax keys is a short list, and
+// becomes a map only past that. Most sets are a socket's rooms (its own
+// and its account's) or a room's sockets (one to a few devices): upstream
+// made each a map, 200-odd bytes for one or two keys, two or three of them
+// per idle connection. Keys() lists a small set in the order added.
 type Set[KType comparable] struct {
 	mu    sync.RWMutex
-	cache map[KType]Void
+	list  []KType        // the keys, while cache is nil
+	cache map[KType]Void // the keys, once there were more than setListMax
 }
+
+// setListMax is the most keys a Set keeps in a list: past it a lookup in
+// the list costs more than in a map.
+const setListMax = 8
 
 // NewSet creates a new Set and initializes it with the provided keys.
 func NewSet[KType comparable](keys ...KType) *Set[KType] {
-	s := &Set[KType]{cache: make(map[KType]Void, len(keys))}
-	for _, key := range keys {
-		s.cache[key] = NULL
-	}
+	s := &Set[KType]{}
+	s.populate(keys)
 	return s
+}
+
+// add adds key (caller must hold the write lock).
+func (s *Set[KType]) add(key KType) {
+	if s.cache != nil {
+		s.cache[key] = NULL
+		return
+	}
+	if slices.Contains(s.list, key) {
+		return
+	}
+	if len(s.list) < setListMax {
+		s.list = append(s.list, key)
+		return
+	}
+	s.cache = make(map[KType]Void, 2*setListMax)
+	for _, k := range s.list {
+		s.cache[k] = NULL
+	}
+	s.cache[key] = NULL
+	s.list = nil
 }
 
 // Add adds the provided keys to the set.
@@ -33,7 +62,7 @@ func (s *Set[KType]) Add(keys ...KType) bool {
 	defer s.mu.Unlock()
 
 	for _, key := range keys {
-		s.cache[key] = NULL // idempotent; skip existence check
+		s.add(key)
 	}
 	return true
 }
@@ -48,7 +77,14 @@ func (s *Set[KType]) Delete(keys ...KType) bool {
 	defer s.mu.Unlock()
 
 	for _, key := range keys {
-		delete(s.cache, key)
+		if s.cache != nil {
+			delete(s.cache, key)
+		} else if i := slices.Index(s.list, key); i >= 0 {
+			s.list = slices.Delete(s.list, i, i+1)
+		}
+	}
+	if len(s.list) == 0 {
+		s.list = nil
 	}
 	return true
 }
@@ -59,6 +95,7 @@ func (s *Set[KType]) Clear() bool {
 	defer s.mu.Unlock()
 
 	clear(s.cache)
+	s.list = nil
 	return true
 }
 
@@ -67,8 +104,11 @@ func (s *Set[KType]) Has(key KType) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 
-	_, exists := s.cache[key]
-	return exists
+	if s.cache != nil {
+		_, exists := s.cache[key]
+		return exists
+	}
+	return slices.Contains(s.list, key)
 }
 
 // Len returns the number of items in the set.
@@ -76,15 +116,25 @@ func (s *Set[KType]) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 
-	return len(s.cache)
+	if s.cache != nil {
+		return len(s.cache)
+	}
+	return len(s.list)
 }
 
-// All returns a copy of the set's internal map.
+// All returns a copy of the set's keys as a map.
 func (s *Set[KType]) All() map[KType]Void {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 
-	return maps.Clone(s.cache)
+	if s.cache != nil {
+		return maps.Clone(s.cache)
+	}
+	all := make(map[KType]Void, len(s.list))
+	for _, k := range s.list {
+		all[k] = NULL
+	}
+	return all
 }
 
 // Keys returns a slice containing all keys in the set.
@@ -95,16 +145,24 @@ func (s *Set[KType]) Keys() []KType {
 	return s.keys()
 }
 
-// keys returns a slice of all keys without locking (caller must hold lock).
+// keys returns a new slice of all keys without locking (caller must hold lock).
 func (s *Set[KType]) keys() []KType {
-	return slices.Collect(maps.Keys(s.cache))
+	if s.cache != nil {
+		return slices.Collect(maps.Keys(s.cache))
+	}
+	return slices.Clone(s.list)
 }
 
 // populate replaces the set contents from a slice of keys (caller must hold write lock).
 func (s *Set[KType]) populate(keys []KType) {
-	s.cache = make(map[KType]Void, len(keys))
+	s.list, s.cache = nil, nil
+	if len(keys) > setListMax {
+		s.cache = make(map[KType]Void, len(keys))
+	} else if len(keys) > 0 {
+		s.list = make([]KType, 0, len(keys))
+	}
 	for _, key := range keys {
-		s.cache[key] = NULL
+		s.add(key)
 	}
 }
 
