@@ -4,7 +4,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	socketio "github.com/zishang520/socket.io/servers/socket/v3"
 	"golang.org/x/time/rate"
 )
@@ -21,7 +20,8 @@ const (
 	// A connection with more than maxQueued packets waiting, whose
 	// transport has taken nothing for DefaultStallTimeout, has stopped
 	// reading: it is dropped, so a dead reader never holds memory. Past
-	// the hard limit it is dropped whatever it does.
+	// the hard limit it is dropped whatever it does. Both are checked at
+	// each sweep (sweepEvery).
 	maxQueued             = 1024
 	DefaultQueueHardLimit = 16 * maxQueued
 	DefaultStallTimeout   = 10 * time.Second
@@ -43,39 +43,58 @@ func (sess *session) checkEmitRate(_ []any, next func(error)) {
 	sess.sock.Disconnect(false)
 }
 
-// capQueue drops a connection that stopped reading. The engine queues
-// each packet ("packetCreate") and hands the queue to the transport
-// ("flush") whenever the transport is free; a transport stuck writing to
-// a reader that does not read takes nothing more.
-func (sess *session) capQueue() {
-	sess.lastFlush.Store(time.Now().UnixNano())
-	conn := sess.sock.Conn()
-	_ = conn.On("packetCreate", sess.onPacketCreate)
-	_ = conn.On("flush", sess.onFlush)
-}
+// sweepEvery is how often the sweeper looks at every socket of the node:
+// a login ends at most this long after its expiry, and a reader that
+// stopped is dropped at most this long after its stall timeout.
+const sweepEvery = time.Second
 
-func (sess *session) onPacketCreate(...any) {
-	// Every broadcast passes here once per socket: read the clock only
-	// past the soft limit.
-	n := sess.queued.Add(1)
-	cfg := &sess.s.cfg
-	if n <= maxQueued && n <= int64(cfg.QueueHardLimit) {
-		return
-	}
-	stalled := time.Since(time.Unix(0, sess.lastFlush.Load())) > cfg.StallTimeout
-	if (n > maxQueued && stalled) || n > int64(cfg.QueueHardLimit) {
-		if sess.slow.CompareAndSwap(false, true) {
-			sess.s.metrics.dropped.WithLabelValues("slow_reader").Inc()
-			go sess.sock.Conn().Close(true)
+// sweep looks at every socket of the node each sweepEvery, until stop is
+// closed: it ends the sessions whose login has expired and drops the
+// connections that stopped reading. One goroutine and one ticker for the
+// node, where each socket had a timer and two listeners called on every
+// packet (~0.3 KB per idle connection).
+func (s *Server) sweep(stop <-chan struct{}, stopped chan<- struct{}) {
+	defer close(stopped)
+	tick := time.NewTicker(sweepEvery)
+	defer tick.Stop()
+	var socks []*socketio.Socket
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-tick.C:
+			socks = s.sockets.appendAll(socks[:0])
+			for _, sock := range socks {
+				sock.Data().(*session).check(now)
+			}
+			clear(socks) // hold no socket until the next sweep
 		}
 	}
 }
 
-func (sess *session) onFlush(args ...any) {
-	if sent, ok := args[0].([]*packet.Packet); ok {
-		sess.queued.Add(-int64(len(sent)))
+// check is the sweep of one socket. Only the sweeper calls it.
+func (sess *session) check(now time.Time) {
+	if sess.ended.Load() || sess.dropped {
+		return
 	}
-	sess.lastFlush.Store(time.Now().UnixNano())
+	if !now.Before(sess.expires) {
+		sess.dropped = true
+		go sess.expire() // Disconnect may wait for the socket's writer
+		return
+	}
+	// The engine queues each packet and hands the queue to the transport
+	// whenever the transport is free; a transport stuck writing to a
+	// reader that does not read takes nothing more.
+	waiting, flushed := sess.sock.Conn().Queue()
+	if flushed != sess.flushed || waiting <= maxQueued {
+		sess.flushed, sess.progressAt = flushed, now
+	}
+	cfg := &sess.s.cfg
+	if waiting > cfg.QueueHardLimit || (waiting > maxQueued && now.Sub(sess.progressAt) > cfg.StallTimeout) {
+		sess.dropped = true
+		sess.s.metrics.dropped.WithLabelValues("slow_reader").Inc()
+		go sess.sock.Conn().Close(true)
+	}
 }
 
 // accounts tracks each account's sockets on this node, oldest first.
@@ -97,6 +116,16 @@ func (a *accounts) add(room string, sock *socketio.Socket, max int) []*socketio.
 	}
 	a.rooms[room] = list
 	return drop
+}
+
+// appendAll appends every listed socket to dst.
+func (a *accounts) appendAll(dst []*socketio.Socket) []*socketio.Socket {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, list := range a.rooms {
+		dst = append(dst, list...)
+	}
+	return dst
 }
 
 func (a *accounts) remove(room string, sock *socketio.Socket) {

@@ -71,7 +71,10 @@ type Server struct {
 	// this node's live deliveries to that account, so replayed alerts come
 	// before live ones.
 	gates [256]sync.Mutex
-	seed  maphash.Seed
+
+	sweepStop, sweepStopped chan struct{}
+	sweepOnce               sync.Once
+	seed                    maphash.Seed
 
 	// deliveries are what Notify and OrderUpdated queued, by the account
 	// they go to (its Shard: one account's all go through the same queue,
@@ -119,15 +122,16 @@ type session struct {
 	sock      *socketio.Socket
 	room      string
 	connected prometheus.Gauge
-	expiry    *time.Timer
 	emits     *rate.Limiter
 	ended     atomic.Bool // cleanup has run
 
-	// The engine's queue for this socket (capQueue): packets created and
-	// not yet flushed, when the transport last took some, and whether
-	// the connection has been dropped as a slow reader.
-	queued, lastFlush atomic.Int64
-	slow              atomic.Bool
+	// The sweeper's alone (check): how many packets the transport had
+	// taken at the last sweep, when it last took some (or had few
+	// waiting), and whether the session was ended for its expiry or its
+	// queue.
+	flushed    uint64
+	progressAt time.Time
+	dropped    bool
 }
 
 // NewServer builds the Socket.IO server; serve it with Handler.
@@ -170,8 +174,10 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 
 	s := &Server{
 		cfg: cfg, tokens: tokens, db: db, log: log, seed: maphash.MakeSeed(), metrics: newMetrics(cfg.Metrics),
-		sockets: accounts{rooms: map[string][]*socketio.Socket{}},
+		sockets:   accounts{rooms: map[string][]*socketio.Socket{}},
+		sweepStop: make(chan struct{}), sweepStopped: make(chan struct{}),
 	}
+	go s.sweep(s.sweepStop, s.sweepStopped)
 	for i := range s.deliveries {
 		q := &s.deliveries[i]
 		q.wake, q.stop, q.stopped = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
@@ -191,6 +197,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // stops delivering (alerts still queued are stored: the devices get them
 // replayed when they reconnect, and pages load the orders' state).
 func (s *Server) Close() {
+	s.sweepOnce.Do(func() { close(s.sweepStop) })
+	<-s.sweepStopped
 	for i := range s.deliveries {
 		q := &s.deliveries[i]
 		q.closeOnce.Do(func() { close(q.stop) })
@@ -290,7 +298,7 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	sock.Conn().ReleaseRequest(keptHeaders...)
 	sock.ReleaseAuth()
 
-	sess.expiry = time.AfterFunc(time.Until(sess.expires), sess.expire)
+	sess.progressAt = time.Now() // before the sweeper can see it (s.sockets.add)
 	sess.connected = s.metrics.connected.WithLabelValues(string(sess.principal.Role))
 	sess.connected.Inc()
 	// Listed before the cleanup is registered, so the cleanup always finds it.
@@ -307,7 +315,6 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 		}
 	}()
 	sess.limitEmits()
-	sess.capQueue()
 	for _, old := range evicted {
 		s.metrics.dropped.WithLabelValues("too_many_sockets").Inc()
 		old.Disconnect(false)
@@ -356,7 +363,7 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	s.metrics.replayed.Add(float64(len(missed)))
 }
 
-// expire ends a session whose login has expired.
+// expire ends a session whose login has expired (the sweeper finds it).
 func (sess *session) expire() {
 	sess.s.log.Debug("socket token expired", "room", sess.room)
 	// The DISCONNECT packet alone: the client sees "io server
@@ -375,7 +382,6 @@ func (sess *session) cleanup() {
 	if !sess.ended.CompareAndSwap(false, true) {
 		return
 	}
-	sess.expiry.Stop()
 	sess.connected.Dec()
 	sess.s.sockets.remove(sess.room, sess.sock)
 }

@@ -2,6 +2,8 @@ package socket
 
 import (
 	"encoding/json"
+	"errors"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -156,6 +158,42 @@ func TestSlowReaderIsDropped(t *testing.T) {
 	for {
 		if _, _, err := stalled.conn.ReadMessage(); err != nil {
 			break // the server closed it (after what the kernel still held)
+		}
+	}
+}
+
+// Past the hard limit a connection is dropped whatever its transport does,
+// here with the stall rule out of the way (an hour), at the next sweep.
+func TestQueuePastTheHardLimitIsDropped(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := newTestServer(t, Config{Metrics: reg, StallTimeout: time.Hour, QueueHardLimit: 2 * maxQueued})
+	stalled := dialRaw(t, s.url, s.token(t, 1)) // never read again
+	dropped := func() float64 { return testutil.ToFloat64(s.metrics.dropped.WithLabelValues("slow_reader")) }
+
+	// Far more than the kernel's buffers hold: the rest waits in the
+	// engine's queue, past the limit.
+	for id := range int64(40_000) {
+		s.Notify(models.Notification{ID: id + 1, RecipientRole: models.RoleOwner, RecipientID: 1,
+			Event: models.EventSubmitOrder, OrderID: id + 1, StoreID: 1, TotalPrice: 1000, CreatedAt: time.Now()})
+	}
+	// Not read meanwhile: reading would drain the queue. The drop has no
+	// event of its own to wait on; its counter is polled.
+	for deadline := time.Now().Add(20 * time.Second); dropped() == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not dropped 20 s after 40,000 alerts (hard limit %d)", 2*maxQueued)
+		}
+	}
+	if got := dropped(); got != 1 {
+		t.Fatalf("slow readers dropped: %v, want 1", got)
+	}
+	_ = stalled.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, _, err := stalled.conn.ReadMessage(); err != nil {
+			var netErr net.Error
+			if errors.As(err, &netErr) && netErr.Timeout() {
+				t.Fatal("dropped, but its connection is still open")
+			}
+			return // the server closed it, after what the kernel held
 		}
 	}
 }

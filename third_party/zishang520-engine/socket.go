@@ -68,6 +68,16 @@ type socket struct {
 	pingIntervalTimer atomic.Pointer[utils.Timer]
 
 	flushMu sync.Mutex
+	flushed atomic.Uint64 // orderbell patch: packets handed to the transport (Queue)
+}
+
+// Queue is the number of packets waiting for the transport, and how many
+// the transport has taken since the socket opened: a server can tell a
+// client that stopped reading (packets waiting, none taken for a while)
+// by reading it now and then, with no listener on every packet.
+// (orderbell patch)
+func (s *socket) Queue() (waiting int, flushed uint64) {
+	return s.writeBuffer.Len(), s.flushed.Load()
 }
 
 func (s *socket) Protocol() int {
@@ -612,6 +622,7 @@ func (s *socket) flush() {
 
 	if s.ReadyState() != "closed" && s.Transport().Writable() {
 		if wbuf := s.writeBuffer.AllAndClear(); len(wbuf) > 0 {
+			s.flushed.Add(uint64(len(wbuf))) // orderbell patch: Queue
 			socketLog.Debug("flushing buffer to transport")
 			s.Emit("flush", wbuf)
 			s.server.Emit("flush", s, wbuf)

@@ -120,6 +120,9 @@ type (
 		// orderbell patch: lets the first request go but for a detached
 		// copy with the headers named (see socket.ReleaseRequest).
 		ReleaseRequest(keep ...string)
+		// orderbell patch: the packets waiting for the transport, and how
+		// many it has taken since the socket opened (see socket.Queue).
+		Queue() (waiting int, flushed uint64)
 		RemoteAddress() string
 		Transport() transports.Transport
 		Id() string
