@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"math"
 	"net/http"
@@ -74,7 +73,6 @@ type Server struct {
 
 	sweepStop, sweepStopped chan struct{}
 	sweepOnce               sync.Once
-	seed                    maphash.Seed
 
 	// deliveries are what Notify and OrderUpdated queued, by the account
 	// they go to (its Shard: one account's all go through the same queue,
@@ -173,7 +171,7 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 	}
 
 	s := &Server{
-		cfg: cfg, tokens: tokens, db: db, log: log, seed: maphash.MakeSeed(), metrics: newMetrics(cfg.Metrics),
+		cfg: cfg, tokens: tokens, db: db, log: log, metrics: newMetrics(cfg.Metrics),
 		sockets:   accounts{rooms: map[string][]*socketio.Socket{}},
 		sweepStop: make(chan struct{}), sweepStopped: make(chan struct{}),
 	}
@@ -322,7 +320,7 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	_ = sock.On(models.EventSubmitOrder, sess.onSubmitOrder)
 	_ = sock.On(models.EventApprovalOrder, sess.onApprovalOrder)
 
-	gate := s.gate(room)
+	gate := s.gate(sess.principal)
 	gate.Lock()
 	defer gate.Unlock()
 	var missed []models.Notification
@@ -423,8 +421,9 @@ func (s *Server) missed(sess *session) ([]models.Notification, error) {
 	return s.db.Missed(ctx, sess.principal, sess.lastSeen)
 }
 
-func (s *Server) gate(room string) *sync.Mutex {
-	return &s.gates[maphash.String(s.seed, room)%uint64(len(s.gates))]
+// gate is account p's gate (by its Shard, as its delivery queue).
+func (s *Server) gate(p models.Principal) *sync.Mutex {
+	return &s.gates[p.Shard()%uint64(len(s.gates))]
 }
 
 // Notify queues a committed alert for delivery to its recipient's devices
@@ -504,8 +503,9 @@ func (s *Server) deliver(d *delivery) {
 	// node, except sockets that already got it by replay, which the gate
 	// keeps out of this while it runs.
 	n := &d.alert
-	room := n.Recipient().Room()
-	gate := s.gate(room)
+	to := n.Recipient()
+	room := to.Room()
+	gate := s.gate(to)
 	gate.Lock()
 	defer gate.Unlock()
 	s.broadcast(room, seenRoom(n.ID), n.Event, AlertFor(*n))
