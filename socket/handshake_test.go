@@ -1,14 +1,12 @@
 package socket
 
 import (
-	"encoding/json"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	socketio "github.com/zishang520/socket.io/servers/socket/v3"
 )
 
@@ -23,22 +21,10 @@ import (
 // kept for the socket's life, nor handed to another node that asks.
 func TestHandshakeIsTheConnects(t *testing.T) {
 	s := newTestServer(t, Config{})
-	token := s.token(t, 1)
-	conn, _, err := websocket.DefaultDialer.Dial(s.url+"&shop=7", http.Header{"User-Agent": {"orderbell-test"}, "X-Orderbell-Test": {"yes"}, "Cookie": {"theme=dark"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	c := &rawClient{conn}
-	if open := c.read(t); !strings.HasPrefix(open, "0{") {
-		t.Fatalf("open packet %q", open)
-	}
 	before := time.Now()
-	authPayload, _ := json.Marshal(map[string]any{"token": token, "note": "hello"})
-	if err := conn.WriteMessage(websocket.TextMessage, append([]byte("40"), authPayload...)); err != nil {
-		t.Fatal(err)
-	}
-	if answer := c.next(t); !strings.HasPrefix(answer, `40{"sid":`) {
+	header := http.Header{"User-Agent": {"orderbell-test"}, "X-Orderbell-Test": {"yes"}, "Cookie": {"theme=dark"}}
+	_, answer := handshakeHeader(t, s.url+"&shop=7", header, map[string]any{"token": s.token(t, 1), "note": "hello"})
+	if !strings.HasPrefix(answer, `40{"sid":`) {
 		t.Fatalf("connect answered %q", answer)
 	}
 	after := time.Now()

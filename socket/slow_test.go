@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -39,7 +40,13 @@ func handshake(t testing.TB, url, token string) (*rawClient, string) {
 // handshakeAuth is handshake with the whole auth payload.
 func handshakeAuth(t testing.TB, url string, authPayload map[string]any) (*rawClient, string) {
 	t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
+	return handshakeHeader(t, url, nil, authPayload)
+}
+
+// handshakeHeader is handshakeAuth with the upgrade request's headers.
+func handshakeHeader(t testing.TB, url string, header http.Header, authPayload map[string]any) (*rawClient, string) {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial(url, header)
 	if err != nil {
 		t.Fatal(err)
 	}
