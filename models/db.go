@@ -24,14 +24,15 @@ const DefaultURL = "sqlite:orderbell.db"
 // and return errors that wrap one of the kinds in errors.go.
 type DB struct {
 	gorm *gorm.DB
-	w    *writer // the order hot path: see writer.go
+	w    *writer       // the order hot path: see writer.go
+	ckpt *checkpointer // SQLite's WAL, copied back off the writer: see checkpoint.go
 }
 
 // Open connects to the database named by rawURL ("sqlite:<path>",
 // "mysql://user:pass@host:port/db", or a go-sql-driver DSN) and brings the
 // schema up to date.
 func Open(ctx context.Context, rawURL string) (*DB, error) {
-	dialector, sqlite, err := dialectorFor(rawURL)
+	dialector, dsn, sqlite, err := dialectorFor(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -74,14 +75,27 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		return nil, err
 	}
 	if sqlite {
-		db.w = newWriter(sqlDB, stmts, 1, 0)
+		var mode string
+		if err := sqlDB.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			_ = sqlDB.Close()
+			return nil, fmt.Errorf("read journal mode: %w", err)
+		}
+		if mode == "wal" { // not for an in-memory database
+			if db.ckpt, err = newCheckpointer(ctx, dsn); err != nil {
+				_ = sqlDB.Close()
+				return nil, fmt.Errorf("open checkpointer: %w", err)
+			}
+		}
+		db.w = newWriter(sqlDB, stmts, 1, 0, db.ckpt)
 	} else {
-		db.w = newWriter(sqlDB, stmts, 4, writeTimeout) // overlap round trips
+		db.w = newWriter(sqlDB, stmts, 4, writeTimeout, nil) // overlap round trips
 	}
 	return db, nil
 }
 
-func dialectorFor(rawURL string) (d gorm.Dialector, isSQLite bool, err error) {
+// dialectorFor returns the gorm dialector for rawURL and, for SQLite, the
+// driver's DSN.
+func dialectorFor(rawURL string) (d gorm.Dialector, sqliteDSN string, isSQLite bool, err error) {
 	if rawURL == "" {
 		rawURL = DefaultURL
 	}
@@ -89,28 +103,30 @@ func dialectorFor(rawURL string) (d gorm.Dialector, isSQLite bool, err error) {
 	case strings.HasPrefix(rawURL, "sqlite:"):
 		path := strings.TrimPrefix(rawURL, "sqlite:")
 		path = strings.TrimPrefix(path, "//")
+		path, params, _ := strings.Cut(path, "?")
 		if path == "" {
-			return nil, false, errors.New("DATABASE_URL: sqlite: needs a file path")
+			return nil, "", false, errors.New("DATABASE_URL: sqlite: needs a file path")
 		}
-		sep := "?"
-		if strings.Contains(path, "?") {
-			sep = "&"
+		// The URL's own parameters come last, so its pragmas win.
+		dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
+			fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walBackstopPages)
+		if params != "" {
+			dsn += "&" + params
 		}
-		dsn := path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
-		return sqlite.Open(dsn), true, nil
+		return sqlite.Open(dsn), dsn, true, nil
 	case strings.HasPrefix(rawURL, "mysql://"):
 		cfg, err := mysqlConfigFromURL(rawURL)
 		if err != nil {
-			return nil, false, err
+			return nil, "", false, err
 		}
-		return mysql.Open(cfg.FormatDSN()), false, nil
+		return mysql.Open(cfg.FormatDSN()), "", false, nil
 	default:
 		cfg, err := mysqldriver.ParseDSN(rawURL)
 		if err != nil {
-			return nil, false, fmt.Errorf("DATABASE_URL: want sqlite:<path>, mysql://user:pass@host:port/db or a MySQL DSN: %w", err)
+			return nil, "", false, fmt.Errorf("DATABASE_URL: want sqlite:<path>, mysql://user:pass@host:port/db or a MySQL DSN: %w", err)
 		}
 		normalizeMySQL(cfg)
-		return mysql.Open(cfg.FormatDSN()), false, nil
+		return mysql.Open(cfg.FormatDSN()), "", false, nil
 	}
 }
 
@@ -208,6 +224,9 @@ func (db *DB) OnCommit(f func(Order, Notification)) {
 // Close lets changes already queued commit, then releases the connections.
 func (db *DB) Close() error {
 	db.w.close()
+	if db.ckpt != nil {
+		db.ckpt.close() // before the last connection, which checkpoints as it closes
+	}
 	sqlDB, err := db.gorm.DB()
 	if err != nil {
 		return err

@@ -61,6 +61,8 @@ type writer struct {
 	// change a writer goroutine committed, in the order of its commits,
 	// before the change's caller learns its outcome.
 	committed atomic.Pointer[func(Order, Notification)]
+	// ckpt, if not nil (SQLite), is told of each batch committed.
+	ckpt *checkpointer
 }
 
 // statements are prepared once on the database; database/sql re-prepares
@@ -110,9 +112,10 @@ func (s *statements) close() {
 }
 
 // newWriter starts n writer goroutines: 1 for SQLite (one connection
-// anyway), a few for MySQL so round trips overlap.
-func newWriter(db *sql.DB, stmts *statements, n int, timeout time.Duration) *writer {
-	w := &writer{db: db, stmts: stmts, lanes: make([]chan *change, n), timeout: timeout}
+// anyway), a few for MySQL so round trips overlap. ckpt, if not nil, is
+// told of each batch committed.
+func newWriter(db *sql.DB, stmts *statements, n int, timeout time.Duration, ckpt *checkpointer) *writer {
+	w := &writer{db: db, stmts: stmts, lanes: make([]chan *change, n), timeout: timeout, ckpt: ckpt}
 	w.wg.Add(n)
 	for i := range w.lanes {
 		w.lanes[i] = make(chan *change, 4*maxBatch)
@@ -185,6 +188,9 @@ func (w *writer) loop(queue chan *change) {
 			}
 		}
 		w.commit(batch)
+		if w.ckpt != nil {
+			w.ckpt.committed(w.db)
+		}
 	}
 }
 

@@ -1,0 +1,136 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// SQLite keeps committed pages in its write-ahead log until a checkpoint
+// copies them back into the database file. Left to itself it does that
+// inside the commit that takes the log past wal_autocheckpoint pages: on
+// orderbell's one connection that is the order writer, so every order queued
+// behind that commit waited for a thousand page copies and two fsyncs.
+//
+// The checkpointer does the copying instead, from a connection of its own,
+// while the writer goes on committing (a WAL checkpoint and a write
+// transaction do not block each other). But the log is rewound, and its
+// file reused from the start, only by a write transaction that begins while
+// everything in it has been copied, and under load the writer begins its
+// next transaction as soon as it commits one: the checkpointer's copy is
+// never complete at that moment. So after each of its checkpoints the
+// checkpointer asks the writer for the rest, and the writer, right after its
+// next commit, checkpoints what was committed since (a few batches' pages
+// and two fsyncs of a fraction of a millisecond) on its own connection;
+// its next transaction then rewinds the log. The writer's own
+// auto-checkpoint stays, much higher (walBackstopPages), for when the
+// checkpointer cannot keep up.
+const (
+	// A round of checkpoints starts after checkpointBatches commits of the
+	// writer, or after a commit checkpointEvery or more after the last
+	// round began: a round has at most a few hundred pages to copy.
+	checkpointBatches = 64
+	checkpointEvery   = 25 * time.Millisecond
+	// walBackstopPages is the writer connection's wal_autocheckpoint: 16 MB
+	// of log, which the checkpointer never lets it reach while it keeps up.
+	walBackstopPages = 4096
+)
+
+type checkpointer struct {
+	db      *sql.DB
+	wake    chan struct{} // 1 slot: the writer committed something
+	stop    chan struct{}
+	stopped chan struct{}
+	once    sync.Once // close
+	// rest is set after each of the checkpointer's checkpoints, for the
+	// writer to checkpoint what was committed since (committed).
+	rest atomic.Bool
+
+	// The writer's alone (SQLite has one): its commits since the last
+	// round, and when that round began.
+	batches   int
+	lastRound time.Time
+}
+
+// newCheckpointer opens dsn's database on a connection of its own and starts
+// checkpointing it as the writer's commits call for (committed).
+func newCheckpointer(ctx context.Context, dsn string) (*checkpointer, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	c := &checkpointer{db: db, wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go c.loop()
+	return c, nil
+}
+
+// committed is called by the writer after each batch, on its connection
+// db: if the checkpointer has copied most of the log, it checkpoints the
+// rest (an error leaves that to the next round), and it starts a round when
+// one is due. Only the one writer goroutine calls it.
+func (c *checkpointer) committed(db *sql.DB) {
+	c.batches++
+	if c.rest.Swap(false) {
+		// And no round starts now: one copying while the writer begins
+		// its next transaction would keep that transaction from rewinding
+		// the log (a checkpoint holds the log's first read lock while it
+		// copies).
+		_ = checkpoint(db)
+		return
+	}
+	if now := time.Now(); c.batches >= checkpointBatches || now.Sub(c.lastRound) >= checkpointEvery {
+		c.batches, c.lastRound = 0, now
+		select {
+		case c.wake <- struct{}{}:
+		default: // a round is running; the next commit asks again
+		}
+	}
+}
+
+func (c *checkpointer) loop() {
+	defer close(c.stopped)
+	for {
+		select {
+		case <-c.wake:
+		case <-c.stop:
+			return
+		}
+		// A failed checkpoint (the file is gone, the disk is full…) leaves
+		// the log to the writer's own auto-checkpoint until a later round
+		// succeeds.
+		if err := checkpoint(c.db); err == nil {
+			c.rest.Store(true)
+			// A wake that came while the round ran is for it: the next
+			// round starts after the writer has taken the rest, since one
+			// copying as it does would keep the log from being rewound
+			// (see committed).
+			select {
+			case <-c.wake:
+			default:
+			}
+		}
+	}
+}
+
+// checkpoint runs a PASSIVE checkpoint on db: it copies what it can without
+// waiting for anyone (another checkpoint running makes it a no-op).
+func checkpoint(db *sql.DB) error {
+	var busy, logFrames, copied int
+	return db.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied)
+}
+
+// close stops the checkpointer and closes its connection.
+func (c *checkpointer) close() {
+	c.once.Do(func() {
+		close(c.stop)
+		<-c.stopped
+		_ = c.db.Close()
+	})
+}
