@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/orderbell/orderbell/models"
 )
 
 // SQLite's log is copied back and rewound off the order writer, often
@@ -73,5 +75,25 @@ func TestInMemorySQLite(t *testing.T) {
 	o, _ := f.order(t, db)
 	if _, _, err := db.AcceptOrder(ctx, f.owner, o.ID); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// orderbell's SQLite settings apply, and the URL's own pragmas come after
+// them, so they win (bench/run.sh's SQLITE_PARAMS relies on that).
+func TestSQLiteURLPragmasWin(t *testing.T) {
+	dir := t.TempDir()
+	db := dbtest.Open(t, "sqlite:"+filepath.Join(dir, "a"))
+	if got := models.Pragma(t, db, "wal_autocheckpoint"); got != "4096" {
+		t.Errorf("wal_autocheckpoint = %s; want orderbell's backstop, 4096", got)
+	}
+	if got := models.Pragma(t, db, "journal_mode"); got != "wal" {
+		t.Errorf("journal_mode = %s; want wal", got)
+	}
+	db = dbtest.Open(t, "sqlite:"+filepath.Join(dir, "b")+"?_pragma=wal_autocheckpoint(0)&_pragma=synchronous(FULL)")
+	if got := models.Pragma(t, db, "wal_autocheckpoint"); got != "0" {
+		t.Errorf("wal_autocheckpoint = %s; want the URL's 0", got)
+	}
+	if got := models.Pragma(t, db, "synchronous"); got != "2" { // FULL
+		t.Errorf("synchronous = %s; want the URL's FULL (2)", got)
 	}
 }

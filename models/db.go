@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,12 +108,22 @@ func dialectorFor(rawURL string) (d gorm.Dialector, sqliteDSN string, isSQLite b
 		if path == "" {
 			return nil, "", false, errors.New("DATABASE_URL: sqlite: needs a file path")
 		}
-		// The URL's own parameters come last, so its pragmas win.
-		dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
-			fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walBackstopPages)
-		if params != "" {
-			dsn += "&" + params
+		query, err := url.ParseQuery(params)
+		if err != nil {
+			return nil, "", false, fmt.Errorf("DATABASE_URL: %w", err)
 		}
+		// orderbell's settings, but for those the URL sets itself (the
+		// driver runs pragmas sorted by their text, not in order).
+		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)",
+			fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages)} {
+			name, _, _ := strings.Cut(p, "(")
+			if !slices.ContainsFunc(query["_pragma"], func(set string) bool {
+				return strings.HasPrefix(strings.ToLower(strings.TrimSpace(set)), name)
+			}) {
+				query.Add("_pragma", p)
+			}
+		}
+		dsn := path + "?" + query.Encode()
 		return sqlite.Open(dsn), dsn, true, nil
 	case strings.HasPrefix(rawURL, "mysql://"):
 		cfg, err := mysqlConfigFromURL(rawURL)
