@@ -1,19 +1,21 @@
 package models_test
 
 import (
-	"github.com/orderbell/orderbell/models/dbtest"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/orderbell/orderbell/models"
+	"github.com/orderbell/orderbell/models/dbtest"
 )
 
 // SQLite's log is copied back and rewound off the order writer, often
-// enough that it stays short under a steady stream of orders (a few MB at
-// most); without that it grows to the writer's own auto-checkpoint (16 MB,
-// then past it: 19 MB was seen here) before anything is copied.
+// enough that it stays short under a steady stream of orders (a few MB
+// here); without that the file grows to the writer's own auto-checkpoint,
+// 4,096 pages (16.9 MB), and past it (19 MB was seen) before anything is
+// copied. A disk that stalls the checkpointer's fsync lets it grow for the
+// stall's length, hence the margin.
 func TestWALStaysShortUnderSteadyOrders(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
 	db := dbtest.Open(t, "sqlite:"+path)
@@ -24,12 +26,13 @@ func TestWALStaysShortUnderSteadyOrders(t *testing.T) {
 	for w := range 4 {
 		wg.Go(func() {
 			for i := range 1500 {
-				o, _ := f.order(t, db)
-				if i%2 == w%2 {
-					if _, _, err := db.AcceptOrder(ctx, f.owner, o.ID); err != nil {
-						t.Error(err)
-						return
-					}
+				o, _, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}})
+				if err == nil && i%2 == w%2 {
+					_, _, err = db.AcceptOrder(ctx, f.owner, o.ID)
+				}
+				if err != nil {
+					t.Error(err)
+					return
 				}
 				if fi, err := os.Stat(path + "-wal"); err == nil {
 					mu.Lock()
@@ -41,8 +44,8 @@ func TestWALStaysShortUnderSteadyOrders(t *testing.T) {
 	}
 	wg.Wait()
 	t.Logf("largest WAL: %d KB", largest/1024)
-	if largest == 0 || largest > 12<<20 {
-		t.Fatalf("the WAL reached %d KB over 6,000 orders; want it kept well under the 16 MB backstop (and seen at all)", largest/1024)
+	if largest == 0 || largest > 15<<20 {
+		t.Fatalf("the WAL file reached %d KB over 6,000 orders; want it kept under 15 MB, below the writer's own 16.9 MB auto-checkpoint (and seen at all)", largest/1024)
 	}
 }
 
