@@ -38,6 +38,11 @@ const (
 	// walBackstopPages is the writer connection's wal_autocheckpoint: 16 MB
 	// of log, which the checkpointer never lets it reach while it keeps up.
 	walBackstopPages = 4096
+	// walFileLimit is the journal_size_limit: when the log is rewound, a
+	// file grown past it (while a disk stall held the checkpointer up, or a
+	// reader held the log) is cut back to it. A log kept short never
+	// reaches it, so it costs nothing then.
+	walFileLimit = 16 << 20
 )
 
 type checkpointer struct {

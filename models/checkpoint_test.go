@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"database/sql"
 	"os"
 	"path/filepath"
 	"sync"
@@ -100,5 +101,56 @@ func TestSQLiteURLPragmasWin(t *testing.T) {
 	}
 	if got := models.Pragma(t, db, "synchronous"); got != "2" { // FULL
 		t.Errorf("synchronous = %s; want the URL's FULL (2)", got)
+	}
+}
+
+// A log that grew long while something held it (here a reader's open
+// transaction, as a stalled checkpoint would) is cut back once it is
+// rewound, instead of keeping its largest size on disk until the server
+// stops.
+func TestLongWALIsCutBackOnceReleased(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db := dbtest.Open(t, "sqlite:"+path)
+	f := newFixture(t, db)
+	place := func(n int) {
+		t.Helper()
+		for range n {
+			if _, _, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	walSize := func() int64 {
+		t.Helper()
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+
+	reader, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	held, err := reader.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := held.QueryRow("SELECT count(*) FROM orders").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	place(600)
+	grown := walSize()
+	if grown <= 20<<20 {
+		t.Fatalf("with a reader holding it, the log grew to only %d KB; the test needs it past 20 MB", grown>>10)
+	}
+	_ = held.Rollback()
+
+	place(1000)
+	if got := walSize(); got > 16<<20+1<<20 {
+		t.Fatalf("1,000 orders after the reader let go, the log file is still %d KB (it had grown to %d KB); want it cut back to about 16 MB", got>>10, grown>>10)
 	}
 }

@@ -115,7 +115,7 @@ func dialectorFor(rawURL string) (d gorm.Dialector, sqliteDSN string, isSQLite b
 		// orderbell's settings, but for those the URL sets itself (the
 		// driver runs pragmas sorted by their text, not in order).
 		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)",
-			fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages)} {
+			fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages), fmt.Sprintf("journal_size_limit(%d)", walFileLimit)} {
 			name, _, _ := strings.Cut(p, "(")
 			if !slices.ContainsFunc(query["_pragma"], func(set string) bool {
 				return strings.HasPrefix(strings.ToLower(strings.TrimSpace(set)), name)
