@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/libtnb/sqlite"
 )
 
 // SQLite keeps committed pages in its write-ahead log until a checkpoint
@@ -46,7 +48,8 @@ const (
 )
 
 type checkpointer struct {
-	db      *sql.DB
+	db      *sql.DB       // its own connection
+	writer  *sql.DB       // the order writer's, for the rest of each round
 	wake    chan struct{} // 1 slot: the writer committed something
 	stop    chan struct{}
 	stopped chan struct{}
@@ -62,9 +65,9 @@ type checkpointer struct {
 }
 
 // newCheckpointer opens dsn's database on a connection of its own and starts
-// checkpointing it as the writer's commits call for (committed).
-func newCheckpointer(ctx context.Context, dsn string) (*checkpointer, error) {
-	db, err := sql.Open("sqlite", dsn)
+// checkpointing it as the writer's commits on writer call for (committed).
+func newCheckpointer(ctx context.Context, dsn string, writer *sql.DB) (*checkpointer, error) {
+	db, err := sql.Open(sqlite.DriverName, dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -73,23 +76,23 @@ func newCheckpointer(ctx context.Context, dsn string) (*checkpointer, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	c := &checkpointer{db: db, wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	c := &checkpointer{db: db, writer: writer, wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go c.loop()
 	return c, nil
 }
 
-// committed is called by the writer after each batch, on its connection
-// db: if the checkpointer has copied most of the log, it checkpoints the
-// rest (an error leaves that to the next round), and it starts a round when
-// one is due. Only the one writer goroutine calls it.
-func (c *checkpointer) committed(db *sql.DB) {
+// committed is called by the writer after each batch: if the checkpointer
+// has copied most of the log, it checkpoints the rest on the writer's
+// connection (an error leaves that to the next round), and it starts a
+// round when one is due. Only the one writer goroutine calls it.
+func (c *checkpointer) committed() {
 	c.batches++
 	if c.rest.Swap(false) {
 		// And no round starts now: one copying while the writer begins
 		// its next transaction would keep that transaction from rewinding
 		// the log (a checkpoint holds the log's first read lock while it
 		// copies).
-		_ = checkpoint(db)
+		_ = checkpoint(c.writer)
 		return
 	}
 	if now := time.Now(); c.batches >= checkpointBatches || now.Sub(c.lastRound) >= checkpointEvery {

@@ -72,9 +72,16 @@ func TestCloseLeavesNoWAL(t *testing.T) {
 	}
 }
 
-// An in-memory database has no log to checkpoint, and works as a file does.
+// An in-memory database has no log to checkpoint, so no checkpointer, and
+// works as a file does; a file has one.
 func TestInMemorySQLite(t *testing.T) {
+	if file := dbtest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "db")); !models.Checkpointing(file) {
+		t.Error("a SQLite file has no checkpointer")
+	}
 	db := dbtest.Open(t, "sqlite::memory:")
+	if models.Checkpointing(db) {
+		t.Error("an in-memory database has a checkpointer")
+	}
 	f := newFixture(t, db)
 	o, _ := f.order(t, db)
 	if _, _, err := db.AcceptOrder(ctx, f.owner, o.ID); err != nil {
@@ -112,14 +119,6 @@ func TestLongWALIsCutBackOnceReleased(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
 	db := dbtest.Open(t, "sqlite:"+path)
 	f := newFixture(t, db)
-	place := func(n int) {
-		t.Helper()
-		for range n {
-			if _, _, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	walSize := func() int64 {
 		t.Helper()
 		fi, err := os.Stat(path + "-wal")
@@ -142,14 +141,18 @@ func TestLongWALIsCutBackOnceReleased(t *testing.T) {
 	if err := held.QueryRow("SELECT count(*) FROM orders").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	place(600)
+	for range 600 {
+		f.order(t, db)
+	}
 	grown := walSize()
 	if grown <= 20<<20 {
 		t.Fatalf("with a reader holding it, the log grew to only %d KB; the test needs it past 20 MB", grown>>10)
 	}
 	_ = held.Rollback()
 
-	place(1000)
+	for range 1000 {
+		f.order(t, db)
+	}
 	if got := walSize(); got > 16<<20+1<<20 {
 		t.Fatalf("1,000 orders after the reader let go, the log file is still %d KB (it had grown to %d KB); want it cut back to about 16 MB", got>>10, grown>>10)
 	}

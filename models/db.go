@@ -82,7 +82,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 			return nil, fmt.Errorf("read journal mode: %w", err)
 		}
 		if mode == "wal" { // not for an in-memory database
-			if db.ckpt, err = newCheckpointer(ctx, dsn); err != nil {
+			if db.ckpt, err = newCheckpointer(ctx, dsn, sqlDB); err != nil {
 				_ = sqlDB.Close()
 				return nil, fmt.Errorf("open checkpointer: %w", err)
 			}

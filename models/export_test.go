@@ -60,3 +60,7 @@ func Pragma(t *testing.T, db *DB, name string) string {
 	}
 	return v
 }
+
+// Checkpointing reports whether db copies SQLite's log back off the order
+// writer (checkpoint.go).
+func Checkpointing(db *DB) bool { return db.ckpt != nil }

@@ -189,7 +189,7 @@ func (w *writer) loop(queue chan *change) {
 		}
 		w.commit(batch)
 		if w.ckpt != nil {
-			w.ckpt.committed(w.db)
+			w.ckpt.committed()
 		}
 	}
 }
