@@ -50,6 +50,8 @@ esac
 server=""
 cleanup() {
 	if [ -n "$server" ]; then
+		# The server's counters as it stops (disconnect reasons, drops, …).
+		curl -fsS "http://127.0.0.1:$port/metrics" >"$out/metrics.txt" 2>/dev/null || true
 		kill "$server" 2>/dev/null || true
 		wait "$server" 2>/dev/null || true
 	fi
@@ -79,7 +81,7 @@ ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # per address (60-M): a benchmark places far more, from one address.
 taskset -c 0 env ACCESS_TOKEN_KEY="$key" DATABASE_URL="$url" PORT="$port" HOST=127.0.0.1 \
 	RATE_LIMIT_ORDERS="${RATE_LIMIT_ORDERS:-1000000-M}" RATE_LIMIT_LOGINS_PER_ADDRESS="${RATE_LIMIT_LOGINS_PER_ADDRESS:-1000000-M}" \
-	LOG_LEVEL=warn ${GODEBUG:+GODEBUG=$GODEBUG} ${GOGC:+GOGC=$GOGC} ${PPROF_ADDR:+PPROF_ADDR=$PPROF_ADDR} "$server_bin" >"$out/server.log" 2>&1 &
+	LOG_LEVEL=warn ${GODEBUG:+GODEBUG=$GODEBUG} ${GOGC:+GOGC=$GOGC} ${SERVER_GOMAXPROCS:+GOMAXPROCS=$SERVER_GOMAXPROCS} ${PPROF_ADDR:+PPROF_ADDR=$PPROF_ADDR} "$server_bin" >"$out/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
 	curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,9 @@ type device struct {
 	conn *websocket.Conn
 	wmu  sync.Mutex // gorilla allows one writer at a time
 	idle time.Duration
+	// lastPing and lastMessage are when the reader last got a ping (and
+	// answered it) and any packet: a dropped connection's report says.
+	lastPing, lastMessage time.Time
 
 	// fifo holds, in emit order, the orders whose alert this device
 	// awaits; used only with -match fifo (servers whose alert payload has
@@ -204,33 +208,56 @@ func (d *device) readLoop(clock func() time.Duration, deliver func(*device, aler
 		at := clock()
 		if err != nil {
 			if !closing.Load() {
-				lost.Add(1)
+				d.dropped(lost, "read: %v", err)
 			}
 			return
 		}
 		if len(msg) == 0 {
 			continue
 		}
+		d.lastMessage = time.Now()
 		switch msg[0] {
 		case eioPing:
+			d.lastPing = d.lastMessage
 			if err := d.write([]byte{eioPong}); err != nil && !closing.Load() && !errors.Is(err, net.ErrClosed) {
-				lost.Add(1)
+				d.dropped(lost, "pong: %v", err)
 				return
 			}
 		case eioClose:
 			if !closing.Load() {
-				lost.Add(1)
+				d.dropped(lost, "Engine.IO close packet")
 			}
 			return
 		case eioMessage:
 			if ev, id, ok := decodeAlert(msg); ok {
 				deliver(d, alert{event: ev, orderID: id, at: at})
 			} else if len(msg) >= 2 && msg[1] == sioDisconnect && !closing.Load() {
-				lost.Add(1)
+				d.dropped(lost, "Socket.IO disconnect packet %q", msg)
 				d.conn.Close()
 				return
 			}
 		}
+	}
+}
+
+// droppedLogged bounds how many dropped connections are described on
+// stderr: the first few say why; the count is in the report.
+var droppedLogged atomic.Int64
+
+// dropped counts a connection the server ended during the test and, for
+// the first five, prints why (what the read or write returned).
+func (d *device) dropped(lost *atomic.Int64, why string, args ...any) {
+	lost.Add(1)
+	if droppedLogged.Add(1) <= 5 {
+		now := time.Now()
+		since := func(t time.Time) string {
+			if t.IsZero() {
+				return "never"
+			}
+			return now.Sub(t).Round(time.Millisecond).String() + " before"
+		}
+		fmt.Fprintf(os.Stderr, "loadgen: connection dropped: %s %d device %d at %s: %s (last ping %s, last packet %s)\n",
+			d.role, d.account, d.slot, now.Format("15:04:05.000"), fmt.Sprintf(why, args...), since(d.lastPing), since(d.lastMessage))
 	}
 }
 
