@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // The heartbeat runs on the library's timers, which orderbell patches
@@ -134,5 +135,53 @@ func TestFirstPingsSpread(t *testing.T) {
 	if spread := latest - earliest; spread < interval/2 {
 		t.Errorf("first pings of %d devices connected together fell within %v of each other (%v–%v), want them spread over the %v interval",
 			n, spread, earliest, latest, interval)
+	}
+}
+
+// Every socket's end is counted by its reason
+// (orderbell_socket_disconnects_total): a device that leaves, one whose
+// connection ends, one that stops answering pings. The counter is what
+// told a "ping timeout" of a device that had answered (engine copy, patch
+// 8) from a slow reader or a client that went away.
+func TestDisconnectsAreCountedByReason(t *testing.T) {
+	const interval, timeout = 200 * time.Millisecond, 300 * time.Millisecond
+	s := newTestServer(t, Config{PingInterval: interval, PingTimeout: timeout})
+	token := s.token(t, 1)
+	count := func(reason string) float64 {
+		return testutil.ToFloat64(s.metrics.disconnects.WithLabelValues(reason))
+	}
+	// The server counts when its socket's disconnect runs, just after the
+	// client sees its end: there is no event to wait on, so it is polled.
+	waitFor := func(reason string, want float64) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); count(reason) != want; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("disconnects %q: %v, want %v", reason, count(reason), want)
+			}
+		}
+	}
+
+	leaving := dialRaw(t, s.url, token)
+	if err := leaving.conn.WriteMessage(websocket.TextMessage, []byte("41")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("client_namespace_disconnect", 1)
+
+	gone := dialRaw(t, s.url, token)
+	_ = gone.conn.Close()
+	waitFor("transport_close", 1)
+
+	silent := dialRaw(t, s.url, token)
+	_ = silent.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, _, err := silent.conn.ReadMessage(); err != nil {
+			break // pinged, never answered, closed
+		}
+	}
+	waitFor("ping_timeout", 1)
+	for _, r := range []string{"client_namespace_disconnect", "transport_close"} {
+		if got := count(r); got != 1 {
+			t.Errorf("disconnects %q: %v, want 1", r, got)
+		}
 	}
 }

@@ -16,6 +16,10 @@ type metrics struct {
 	replayed  prometheus.Counter
 	refused   *prometheus.CounterVec
 	dropped   *prometheus.CounterVec
+	// disconnects counts every socket's end by the library's reason (the
+	// client left, its connection closed or failed, a ping went unanswered,
+	// the server disconnected it: dropped says why).
+	disconnects *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -40,11 +44,41 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orderbell_sockets_dropped_total", Help: "Sockets the server disconnected, by reason.",
 		}, []string{"reason"}),
+		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orderbell_socket_disconnects_total", Help: "Sockets ended, by the Socket.IO disconnect reason.",
+		}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connected, m.emitted, m.latency, m.replayed, m.refused, m.dropped)
+		reg.MustRegister(m.connected, m.emitted, m.latency, m.replayed, m.refused, m.dropped, m.disconnects)
 	}
 	return m
+}
+
+// disconnectReasons are the reasons the Socket.IO server gives a socket's
+// disconnect (its "disconnect" event), as metric labels; any other is
+// "other", so the series stay few.
+var disconnectReasons = map[string]string{
+	"client namespace disconnect": "client_namespace_disconnect",
+	"server namespace disconnect": "server_namespace_disconnect",
+	"server shutting down":        "server_shutting_down",
+	"transport close":             "transport_close",
+	"transport error":             "transport_error",
+	"ping timeout":                "ping_timeout",
+	"parse error":                 "parse_error",
+	"forced close":                "forced_close",
+	"forced server close":         "forced_server_close",
+}
+
+// disconnectReason is the metric label of a disconnect event's arguments.
+func disconnectReason(args []any) string {
+	if len(args) > 0 {
+		if r, ok := args[0].(string); ok {
+			if label, ok := disconnectReasons[r]; ok {
+				return label
+			}
+		}
+	}
+	return "other"
 }
 
 var errNoToken = errors.New("no token")

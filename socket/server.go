@@ -373,7 +373,10 @@ func (sess *session) expire() {
 	time.AfterFunc(expiredGrace, func() { sess.sock.Conn().Close(true) })
 }
 
-func (sess *session) onDisconnect(...any) { sess.cleanup() }
+func (sess *session) onDisconnect(args ...any) {
+	sess.s.metrics.disconnects.WithLabelValues(disconnectReason(args)).Inc()
+	sess.cleanup()
+}
 
 // cleanup undoes what onConnection set up, once.
 func (sess *session) cleanup() {
