@@ -300,6 +300,10 @@ func (s *socket) onError(err error) {
 	s.OnClose("transport error", err)
 }
 
+// testHookPingSent, if set (by tests only), runs right after a ping is
+// handed to the transport (orderbell patch).
+var testHookPingSent atomic.Pointer[func()]
+
 // orderbell patch: the first ping comes at a random point of the ping
 // interval, not a whole interval after the handshake. Sockets that connect
 // together (every client reconnecting after a restart, a load test) would
@@ -325,8 +329,17 @@ func (s *socket) schedulePing() {
 			return
 		}
 		socketLog.Debug("writing ping packet - expecting pong within %dms", int64(s.server.Opts().PingTimeout()/time.Millisecond))
-		s.sendPacket(packet.PING, nil, nil, nil)
+		// orderbell patch: the timeout is armed before the ping is sent.
+		// Upstream armed it after: a pong handled in between (the reader
+		// runs on another thread, or this goroutine was descheduled) cleared
+		// the previous timer, and the new one then closed a live connection
+		// with "ping timeout" pingTimeout later (pingTimeout < pingInterval,
+		// so no next ping cleared it first).
 		s.resetPingTimeout()
+		s.sendPacket(packet.PING, nil, nil, nil)
+		if hook := testHookPingSent.Load(); hook != nil {
+			(*hook)()
+		}
 	}, firstPingDelay(interval), interval)
 	s.pingIntervalTimer.Store(timer)
 	// A close may have cleared the old timer before this one was published.
