@@ -1,10 +1,19 @@
 package socket
 
 import (
+	"context"
+	"fmt"
+	"runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	socketio "github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/orderbell/orderbell/models"
 )
 
 // Connections that close while their socket is still being connected
@@ -29,20 +38,25 @@ func TestNoSocketOutlivesItsConnection(t *testing.T) {
 	}
 	wg.Wait()
 	nsp := s.io.Sockets()
-	// listed counts the sockets orderbell lists under their accounts.
-	leftovers := func() (sockets, rooms, sids, listed int) {
+	// listed counts the sockets orderbell lists under their accounts;
+	// sessions, those it began and has not ended (its connected gauge),
+	// including the connects still waiting for their turn at the gate.
+	leftovers := func() (sockets, rooms, sids, listed, sessions int) {
 		listed = len(s.sockets.appendAll(nil))
-		return nsp.Sockets().Len(), nsp.Adapter().Rooms().Len(), nsp.Adapter().Sids().Len(), listed
+		sessions = int(testutil.ToFloat64(s.metrics.connected.WithLabelValues("owner")))
+		return nsp.Sockets().Len(), nsp.Adapter().Rooms().Len(), nsp.Adapter().Sids().Len(), listed, sessions
 	}
-	// Every session is the same account's, so their connects (each with a
-	// replay query) take turns at its gate: on a loaded machine the last of
-	// them run well after their connections closed. What is left must keep
-	// going down; a leak stays put.
+	// Every session is the same account's, so their connects take turns at
+	// its gate: on a loaded machine the last of them run well after their
+	// connections closed (each then skips its replay query). Meanwhile the
+	// listed sockets stay near the per-account bound, as each connect lists
+	// itself before its turn; the sessions not yet ended go down as the
+	// backlog drains. What is left must keep going down; a leak stays put.
 	const stall = 10 * time.Second
 	least, deadline := -1, time.Now().Add(stall)
 	for {
-		sockets, rooms, sids, listed := leftovers()
-		left := sockets + rooms + sids + listed + int(s.io.Engine().ClientsCount())
+		sockets, rooms, sids, listed, sessions := leftovers()
+		left := sockets + rooms + sids + listed + sessions + int(s.io.Engine().ClientsCount())
 		if left == 0 {
 			return
 		}
@@ -50,10 +64,98 @@ func TestNoSocketOutlivesItsConnection(t *testing.T) {
 			least, deadline = left, time.Now().Add(stall)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 4000 sessions, for %v: %d sockets, %d rooms, %d sids, %d listed sockets, %d engine clients remain",
+			var stacks strings.Builder
+			_ = pprof.Lookup("goroutine").WriteTo(&stacks, 1) // grouped: what is each one waiting on
+			t.Fatalf("after 4000 sessions, for %v: %d sockets, %d rooms, %d sids, %d listed sockets, %d sessions, %d engine clients remain:%s\n%s",
 				stall,
-				sockets, rooms, sids, listed, s.io.Engine().ClientsCount())
+				sockets, rooms, sids, listed, sessions, s.io.Engine().ClientsCount(), describeLeftovers(s), stacks.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// describeLeftovers says, for a failing churn test, what state each
+// leftover socket is in: listed under its account, in the namespace, its
+// own and its connection's state, and whether its session was ended.
+func describeLeftovers(s *testServer) string {
+	var b strings.Builder
+	inNsp := map[*socketio.Socket]bool{}
+	for _, sock := range s.io.Sockets().Sockets().Values() {
+		inNsp[sock] = true
+	}
+	listed := map[*socketio.Socket]bool{}
+	for _, sock := range s.sockets.appendAll(nil) {
+		listed[sock] = true
+	}
+	all := map[*socketio.Socket]bool{}
+	for sock := range inNsp {
+		all[sock] = true
+	}
+	for sock := range listed {
+		all[sock] = true
+	}
+	for sock := range all {
+		sess, _ := sock.Data().(*session)
+		fmt.Fprintf(&b, "\n  socket %s: listed %v, in namespace %v, connected %v, connection %s, session ended %v, rooms %v",
+			sock.Id(), listed[sock], inNsp[sock], sock.Connected(), sock.Conn().ReadyState(), sess != nil && sess.ended.Load(), sock.Rooms().Keys())
+	}
+	return b.String()
+}
+
+// A connect whose connection closed while it waited for its account's
+// gate (a reconnect storm) ends without running its replay query: here the
+// account has an alert to replay, and only the device still connected
+// gets it.
+func TestConnectClosedWhileWaitingSkipsTheReplay(t *testing.T) {
+	s := newTestServer(t, Config{})
+	ctx := context.Background()
+	if _, err := s.db.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, alert, err := s.db.PlaceOrder(ctx, models.Principal{Role: models.RoleClient, ID: 1}, 1, []models.OrderLine{{MenuID: 1, Count: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := func() float64 { return testutil.ToFloat64(s.metrics.connected.WithLabelValues("owner")) }
+	replayed := func() float64 { return testutil.ToFloat64(s.metrics.replayed) }
+	// No event says where a connect is on the server: polled.
+	waitUntil := func(what string, done func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !done(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("waited 10 s for %s", what)
+			}
+		}
+	}
+	connect := func() *rawClient {
+		t.Helper()
+		device, answer := handshakeAuth(t, s.url, map[string]any{
+			"token": s.token(t, alert.RecipientID), "last_notification_id": 0,
+		})
+		if !strings.HasPrefix(answer, `40{"sid"`) {
+			t.Fatalf("connect answer %q", answer)
+		}
+		return device
+	}
+
+	gate := s.gate(alert.Recipient()) // another connect of the account has its turn
+	gate.Lock()
+	gone := connect()
+	waitUntil("the first connect to wait at the gate", func() bool { return sessions() == 1 })
+	_ = gone.conn.Close()
+	// Its session ends at once (the disconnect); its connect still waits.
+	waitUntil("the server to see the first connection closed", func() bool {
+		return s.io.Engine().ClientsCount() == 0 && sessions() == 0
+	})
+	staying := connect() // queued behind the first at the gate
+	waitUntil("the second connect to wait at the gate", func() bool { return sessions() == 1 })
+	gate.Unlock() // the first waiter has its turn first, then the second
+
+	if msg := staying.next(t); !strings.HasPrefix(msg, `42["`+models.EventSubmitOrder+`"`) {
+		t.Fatalf("the device still connected got %q, want its replayed alert", msg)
+	}
+	waitUntil("the second connect's replay to be counted", func() bool { return replayed() >= 1 })
+	if got := replayed(); got != 1 {
+		t.Errorf("alerts replayed: %v, want 1 (the connection closed before its turn got one too)", got)
 	}
 }

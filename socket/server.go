@@ -323,6 +323,12 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	gate := s.gate(sess.principal)
 	gate.Lock()
 	defer gate.Unlock()
+	if sock.Conn().ReadyState() != "open" {
+		// Closed while it waited its turn (a reconnect storm of one
+		// account): no replay query for it; the deferred check above
+		// ends the session.
+		return
+	}
 	var missed []models.Notification
 	if sess.replay {
 		var err error
