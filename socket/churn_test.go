@@ -149,7 +149,10 @@ func TestConnectClosedWhileWaitingSkipsTheReplay(t *testing.T) {
 	})
 	staying := connect() // queued behind the first at the gate
 	waitUntil("the second connect to wait at the gate", func() bool { return sessions() == 1 })
-	gate.Unlock() // the first waiter has its turn first, then the second
+	// The mutex wakes its waiters in order: the first connect has its turn,
+	// then the second. (Were the second to overtake it, the count below
+	// could only miss the first's replay, never invent one.)
+	gate.Unlock()
 
 	if msg := staying.next(t); !strings.HasPrefix(msg, `42["`+models.EventSubmitOrder+`"`) {
 		t.Fatalf("the device still connected got %q, want its replayed alert", msg)
