@@ -19,8 +19,10 @@ import (
 // the pong has been handled.
 func TestPongBeforeTheTimeoutIsArmedKeepsTheConnection(t *testing.T) {
 	opts := config.DefaultServerOptions()
-	opts.SetPingInterval(300 * time.Millisecond)
-	opts.SetPingTimeout(100 * time.Millisecond) // shorter, as 20 s is to 25 s by default
+	// The timeout shorter than the interval, as 20 s is to 25 s by default,
+	// and long enough that a busy machine's pong comes back in time.
+	opts.SetPingInterval(time.Second)
+	opts.SetPingTimeout(400 * time.Millisecond)
 	srv := NewServer(opts)
 	t.Cleanup(func() { srv.Close() })
 
@@ -69,7 +71,7 @@ func TestPongBeforeTheTimeoutIsArmedKeepsTheConnection(t *testing.T) {
 
 	// Three pings answered; each pong is handled before its ping's sender
 	// arms anything after the send. A timeout armed after the send would
-	// close the connection 100 ms after the first.
+	// close the connection 400 ms after the first ping, before the second.
 	for i := 0; i < 3; i++ {
 		select {
 		case <-heartbeats:
