@@ -32,6 +32,8 @@ type websocket struct {
 	// goroutine while the read buffer is empty and starts a new one when
 	// the socket is readable.
 	park *readerPark
+	// orderbell patch: the read buffer, released while parked (readbuf.go).
+	readBuf readBuffer
 }
 
 // WebSocket transport
@@ -59,6 +61,7 @@ func (w *websocket) Construct(ctx *types.HttpContext) {
 	w.writeQueue = queue.New()
 	if w.socket.Reader != nil {
 		w.park = newReaderPark(w.socket.NetConn(), func() { w.read(true) })
+		w.readBuf = readBuffer{br: w.socket.Reader, conn: w.socket.NetConn(), size: w.socket.Reader.Size()}
 		if w.park == nil {
 			w.waitReadable = readWaiter(w.socket.NetConn())
 		}
@@ -125,13 +128,20 @@ func (w *websocket) read(woken bool) {
 		// read buffer are read at once.
 		if !woken && w.socket.Reader != nil && w.socket.Reader.Buffered() == 0 {
 			if w.park != nil {
+				// Released before the socket is armed: from then on the
+				// next reader may already be running.
+				w.readBuf.release()
 				if w.park.park() {
 					parked = true
 					return
 				}
+				w.readBuf.restore()
 			} else if w.waitReadable != nil {
 				w.waitReadable()
 			}
+		}
+		if woken && w.park != nil {
+			w.readBuf.restore()
 		}
 		woken = false
 		mt, message, err := w.socket.NextReader()
