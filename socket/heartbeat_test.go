@@ -154,24 +154,20 @@ func TestDisconnectsAreCountedByReason(t *testing.T) {
 	}
 	// The server counts when its socket's disconnect runs, just after the
 	// client sees its end: there is no event to wait on, so it is polled.
-	waitFor := func(reason string, want float64) {
+	waitFor := func(reason string) {
 		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); count(reason) != want; time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("disconnects %q: %v, want %v", reason, count(reason), want)
-			}
-		}
+		pollUntil(t, 10*time.Second, "a disconnect counted as "+reason, func() bool { return count(reason) == 1 })
 	}
 
 	leaving := dialRaw(t, s.url, token)
 	if err := leaving.conn.WriteMessage(websocket.TextMessage, []byte("41")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("client_namespace_disconnect", 1)
+	waitFor("client_namespace_disconnect")
 
 	gone := dialRaw(t, s.url, token)
 	_ = gone.conn.Close()
-	waitFor("transport_close", 1)
+	waitFor("transport_close")
 
 	silent := dialRaw(t, s.url, token)
 	_ = silent.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -180,7 +176,7 @@ func TestDisconnectsAreCountedByReason(t *testing.T) {
 			break // pinged, never answered, closed
 		}
 	}
-	waitFor("ping_timeout", 1)
+	waitFor("ping_timeout")
 	for _, r := range []string{"client_namespace_disconnect", "transport_close"} {
 		if got := count(r); got != 1 {
 			t.Errorf("disconnects %q: %v, want 1", r, got)

@@ -57,3 +57,15 @@ func (ts *testServer) token(t testing.TB, ownerID int64) string {
 	}
 	return token
 }
+
+// pollUntil waits, up to within, for done to hold, checking every few
+// milliseconds, for server state that no event announces (a counter, a
+// list emptying); past within it fails the test with what it waited for.
+func pollUntil(t testing.TB, within time.Duration, what string, done func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(within); !done(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", within, what)
+		}
+	}
+}

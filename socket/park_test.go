@@ -1,6 +1,7 @@
 package socket
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -19,13 +20,8 @@ import (
 // (third_party/zishang520-engine, patch 5).
 func waitIdleReaders(t *testing.T, base int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > base+1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines, want at most %d once the connections are idle", runtime.NumGoroutine(), base+1)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	pollUntil(t, 5*time.Second, fmt.Sprintf("at most %d goroutines once the connections are idle", base+1),
+		func() bool { return runtime.NumGoroutine() <= base+1 })
 }
 
 // Idle connections have no reader goroutine. What wakes one must still be

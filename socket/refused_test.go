@@ -2,6 +2,7 @@ package socket
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -44,11 +45,6 @@ func TestRefusedHandshakeKeepsNothing(t *testing.T) {
 		}
 	}
 	// And the engine forgets them: its client list empties right after.
-	deadline := time.Now().Add(2 * time.Second)
-	for s.io.Engine().ClientsCount() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the engine still holds %d clients after closing %d refused handshakes", s.io.Engine().ClientsCount(), n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	pollUntil(t, 2*time.Second, fmt.Sprintf("the engine to let go of %d refused handshakes", n),
+		func() bool { return s.io.Engine().ClientsCount() == 0 })
 }

@@ -3,6 +3,7 @@ package socket
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
@@ -185,11 +186,8 @@ func TestQueuePastTheHardLimitIsDropped(t *testing.T) {
 	}
 	// Not read meanwhile: reading would drain the queue. The drop has no
 	// event of its own to wait on; its counter is polled.
-	for deadline := time.Now().Add(20 * time.Second); dropped() == 0; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("not dropped 20 s after 40,000 alerts (hard limit %d)", 2*maxQueued)
-		}
-	}
+	pollUntil(t, 20*time.Second, fmt.Sprintf("the drop past the hard limit (%d) after 40,000 alerts", 2*maxQueued),
+		func() bool { return dropped() != 0 })
 	if got := dropped(); got != 1 {
 		t.Fatalf("slow readers dropped: %v, want 1", got)
 	}
