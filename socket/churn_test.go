@@ -102,63 +102,75 @@ func describeLeftovers(s *testServer) string {
 	return b.String()
 }
 
-// A connect whose connection closed while it waited for its account's
-// gate (a reconnect storm) ends without running its replay query: here the
-// account has an alert to replay, and only the device still connected
-// gets it.
-func TestConnectClosedWhileWaitingSkipsTheReplay(t *testing.T) {
-	s := newTestServer(t, Config{})
-	ctx := context.Background()
-	if _, err := s.db.SeedDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
-	_, alert, err := s.db.PlaceOrder(ctx, models.Principal{Role: models.RoleClient, ID: 1}, 1, []models.OrderLine{{MenuID: 1, Count: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions := func() float64 { return testutil.ToFloat64(s.metrics.connected.WithLabelValues("owner")) }
-	replayed := func() float64 { return testutil.ToFloat64(s.metrics.replayed) }
-	// No event says where a connect is on the server: polled.
-	waitUntil := func(what string, done func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); !done(); time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("waited 10 s for %s", what)
+// A connect that ended while it waited for its account's gate (a
+// reconnect storm) runs no replay query: its connection closed, or a newer
+// socket of the account evicted it. The account has an alert to replay, and
+// only the device still connected gets it.
+func TestConnectGoneWhileWaitingSkipsTheReplay(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		// end ends the first device while its connect waits, and then
+		// connects the second (which waits behind it).
+		end func(t *testing.T, first *rawClient, connect func() *rawClient) (second *rawClient)
+	}{
+		{"connection closed", Config{}, func(t *testing.T, first *rawClient, connect func() *rawClient) *rawClient {
+			_ = first.conn.Close()
+			return connect()
+		}},
+		{"evicted", Config{SocketsPerAccount: 1}, func(t *testing.T, first *rawClient, connect func() *rawClient) *rawClient {
+			second := connect() // lists itself and evicts the first before its turn
+			if msg := first.next(t); msg != "41" {
+				t.Fatalf("the evicted device got %q, want its DISCONNECT", msg)
 			}
-		}
-	}
-	connect := func() *rawClient {
-		t.Helper()
-		device, answer := handshakeAuth(t, s.url, map[string]any{
-			"token": s.token(t, alert.RecipientID), "last_notification_id": 0,
+			return second
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t, tc.cfg)
+			ctx := context.Background()
+			if _, err := s.db.SeedDemo(ctx); err != nil {
+				t.Fatal(err)
+			}
+			_, alert, err := s.db.PlaceOrder(ctx, models.Principal{Role: models.RoleClient, ID: 1}, 1, []models.OrderLine{{MenuID: 1, Count: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// No event says where a connect is on the server: polled.
+			sessions := func() float64 { return testutil.ToFloat64(s.metrics.connected.WithLabelValues("owner")) }
+			replayed := func() float64 { return testutil.ToFloat64(s.metrics.replayed) }
+			connect := func() *rawClient {
+				t.Helper()
+				device, answer := handshakeAuth(t, s.url, map[string]any{
+					"token": s.token(t, alert.RecipientID), "last_notification_id": 0,
+				})
+				if !strings.HasPrefix(answer, `40{"sid"`) {
+					t.Fatalf("connect answer %q", answer)
+				}
+				return device
+			}
+
+			gate := s.gate(alert.Recipient()) // another connect of the account has its turn
+			gate.Lock()
+			first := connect()
+			pollUntil(t, 10*time.Second, "the first connect to wait at the gate", func() bool { return sessions() == 1 })
+			second := tc.end(t, first, connect)
+			// The first session ends at once (its disconnect); its connect
+			// still waits, and the second's behind it.
+			pollUntil(t, 10*time.Second, "the first session to end and the second to wait", func() bool { return sessions() == 1 })
+			// The mutex wakes its waiters in order: the first connect has
+			// its turn, then the second. (Were the second to overtake it,
+			// the count below could only miss the first's replay, never
+			// invent one.)
+			gate.Unlock()
+
+			if msg := second.next(t); !strings.HasPrefix(msg, `42["`+models.EventSubmitOrder+`"`) {
+				t.Fatalf("the device still connected got %q, want its replayed alert", msg)
+			}
+			pollUntil(t, 10*time.Second, "the second connect's replay to be counted", func() bool { return replayed() >= 1 })
+			if got := replayed(); got != 1 {
+				t.Errorf("alerts replayed: %v, want 1 (the ended connect got one too)", got)
+			}
 		})
-		if !strings.HasPrefix(answer, `40{"sid"`) {
-			t.Fatalf("connect answer %q", answer)
-		}
-		return device
-	}
-
-	gate := s.gate(alert.Recipient()) // another connect of the account has its turn
-	gate.Lock()
-	gone := connect()
-	waitUntil("the first connect to wait at the gate", func() bool { return sessions() == 1 })
-	_ = gone.conn.Close()
-	// Its session ends at once (the disconnect); its connect still waits.
-	waitUntil("the server to see the first connection closed", func() bool {
-		return s.io.Engine().ClientsCount() == 0 && sessions() == 0
-	})
-	staying := connect() // queued behind the first at the gate
-	waitUntil("the second connect to wait at the gate", func() bool { return sessions() == 1 })
-	// The mutex wakes its waiters in order: the first connect has its turn,
-	// then the second. (Were the second to overtake it, the count below
-	// could only miss the first's replay, never invent one.)
-	gate.Unlock()
-
-	if msg := staying.next(t); !strings.HasPrefix(msg, `42["`+models.EventSubmitOrder+`"`) {
-		t.Fatalf("the device still connected got %q, want its replayed alert", msg)
-	}
-	waitUntil("the second connect's replay to be counted", func() bool { return replayed() >= 1 })
-	if got := replayed(); got != 1 {
-		t.Errorf("alerts replayed: %v, want 1 (the connection closed before its turn got one too)", got)
 	}
 }

@@ -307,7 +307,7 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	// stays in the namespace and its rooms for good. Whatever closed before
 	// this point is finished here (0.15% of sessions under churn).
 	defer func() {
-		if !sock.Connected() || sock.Conn().ReadyState() != "open" {
+		if gone(sock) {
 			sock.Disconnect(false)
 			sess.cleanup()
 		}
@@ -323,10 +323,10 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	gate := s.gate(sess.principal)
 	gate.Lock()
 	defer gate.Unlock()
-	if sock.Conn().ReadyState() != "open" {
-		// Closed while it waited its turn (a reconnect storm of one
-		// account): no replay query for it; the deferred check above
-		// ends the session.
+	if gone(sock) {
+		// Closed, or evicted by a newer socket of the account, while it
+		// waited its turn (a reconnect storm): no replay query for it;
+		// the deferred check above ends the session.
 		return
 	}
 	var missed []models.Notification
@@ -365,6 +365,11 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 		_ = sock.Emit(n.Event, AlertFor(n))
 	}
 	s.metrics.replayed.Add(float64(len(missed)))
+}
+
+// gone reports whether sock was disconnected, or its connection closed.
+func gone(sock *socketio.Socket) bool {
+	return !sock.Connected() || sock.Conn().ReadyState() != "open"
 }
 
 // expire ends a session whose login has expired (the sweeper finds it).
