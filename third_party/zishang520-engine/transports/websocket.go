@@ -135,12 +135,13 @@ func (w *websocket) read(woken bool) {
 					parked = true
 					return
 				}
-				w.readBuf.restore()
 			} else if w.waitReadable != nil {
 				w.waitReadable()
 			}
 		}
-		if woken && w.park != nil {
+		if w.park != nil {
+			// A reader that woke, or could not park, reads with a buffer
+			// again (a no-op when it has one).
 			w.readBuf.restore()
 		}
 		woken = false
