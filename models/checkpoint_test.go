@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/libtnb/sqlite"
+
 	"github.com/orderbell/orderbell/models"
 	"github.com/orderbell/orderbell/models/dbtest"
 )
@@ -128,7 +130,7 @@ func TestLongWALIsCutBackOnceReleased(t *testing.T) {
 		return fi.Size()
 	}
 
-	reader, err := sql.Open("sqlite", path)
+	reader, err := sql.Open(sqlite.DriverName, path)
 	if err != nil {
 		t.Fatal(err)
 	}

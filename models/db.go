@@ -94,6 +94,12 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	return db, nil
 }
 
+// pragmaName is the name of a driver _pragma setting, "name(value)".
+func pragmaName(setting string) string {
+	name, _, _ := strings.Cut(setting, "(")
+	return strings.TrimSpace(name)
+}
+
 // dialectorFor returns the gorm dialector for rawURL and, for SQLite, the
 // driver's DSN.
 func dialectorFor(rawURL string) (d gorm.Dialector, sqliteDSN string, isSQLite bool, err error) {
@@ -116,10 +122,7 @@ func dialectorFor(rawURL string) (d gorm.Dialector, sqliteDSN string, isSQLite b
 		// driver runs pragmas sorted by their text, not in order).
 		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)",
 			fmt.Sprintf("wal_autocheckpoint(%d)", walBackstopPages), fmt.Sprintf("journal_size_limit(%d)", walFileLimit)} {
-			name, _, _ := strings.Cut(p, "(")
-			if !slices.ContainsFunc(query["_pragma"], func(set string) bool {
-				return strings.HasPrefix(strings.ToLower(strings.TrimSpace(set)), name)
-			}) {
+			if !slices.ContainsFunc(query["_pragma"], func(set string) bool { return strings.EqualFold(pragmaName(set), pragmaName(p)) }) {
 				query.Add("_pragma", p)
 			}
 		}
