@@ -201,14 +201,14 @@ func decodeAlert(msg []byte) (ev event, orderID int64, ok bool) {
 // readLoop is the device's one goroutine: it answers pings and hands
 // alerts, stamped on arrival, to deliver. It returns when the connection
 // ends; closing reports whether that was asked for.
-func (d *device) readLoop(clock func() time.Duration, deliver func(*device, alert), closing *atomic.Bool, lost *atomic.Int64) {
+func (d *device) readLoop(clock func() time.Duration, deliver func(*device, alert), closing *atomic.Bool, dropped *atomic.Int64) {
 	for {
 		_ = d.conn.SetReadDeadline(time.Now().Add(d.idle))
 		_, msg, err := d.conn.ReadMessage()
 		at := clock()
 		if err != nil {
 			if !closing.Load() {
-				d.dropped(lost, "read: %v", err)
+				d.dropped(dropped, "read: %v", err)
 			}
 			return
 		}
@@ -220,19 +220,19 @@ func (d *device) readLoop(clock func() time.Duration, deliver func(*device, aler
 		case eioPing:
 			d.lastPing = d.lastMessage
 			if err := d.write([]byte{eioPong}); err != nil && !closing.Load() && !errors.Is(err, net.ErrClosed) {
-				d.dropped(lost, "pong: %v", err)
+				d.dropped(dropped, "pong: %v", err)
 				return
 			}
 		case eioClose:
 			if !closing.Load() {
-				d.dropped(lost, "Engine.IO close packet")
+				d.dropped(dropped, "Engine.IO close packet")
 			}
 			return
 		case eioMessage:
 			if ev, id, ok := decodeAlert(msg); ok {
 				deliver(d, alert{event: ev, orderID: id, at: at})
 			} else if len(msg) >= 2 && msg[1] == sioDisconnect && !closing.Load() {
-				d.dropped(lost, "Socket.IO disconnect packet %q", msg)
+				d.dropped(dropped, "Socket.IO disconnect packet %q", msg)
 				d.conn.Close()
 				return
 			}
@@ -246,8 +246,8 @@ var droppedLogged atomic.Int64
 
 // dropped counts a connection the server ended during the test and, for
 // the first five, prints why (what the read or write returned).
-func (d *device) dropped(lost *atomic.Int64, why string, args ...any) {
-	lost.Add(1)
+func (d *device) dropped(count *atomic.Int64, why string, args ...any) {
+	count.Add(1)
 	if droppedLogged.Add(1) <= 5 {
 		now := time.Now()
 		since := func(t time.Time) string {
