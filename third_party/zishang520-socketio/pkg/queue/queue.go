@@ -13,17 +13,23 @@ var queueLog = log.NewLog("engine:events")
 
 // Queue serializes function execution through at most one worker goroutine.
 // The worker is started on demand and exits when the queue becomes idle.
+//
+// orderbell patch: the zero Queue is ready to use, so it can be a field by
+// value, and its done channel is made only by a Close that must wait
+// (upstream made it in New: with the Queue itself, two objects for every
+// connection's write queue, live for the connection's life).
 type Queue struct {
 	mu           sync.Mutex
 	tasks        []func()
 	running      bool
 	shuttingDown bool
-	done         chan struct{}
+	finished     bool          // shut down with no task left to run
+	done         chan struct{} // made by a Close that waits; closed when finished
 }
 
 // New creates a new Queue. Its worker starts with the first task.
 func New() *Queue {
-	return &Queue{done: make(chan struct{})}
+	return &Queue{}
 }
 
 // Enqueue adds a task to the queue for sequential execution.
@@ -67,7 +73,7 @@ func (q *Queue) loop(task func()) {
 			q.tasks = nil
 			q.running = false
 			if q.shuttingDown {
-				close(q.done)
+				q.finish()
 			}
 			q.mu.Unlock()
 			return
@@ -94,7 +100,17 @@ func (q *Queue) execute(task func()) {
 // It waits for all previously enqueued tasks to complete before returning.
 func (q *Queue) Close() {
 	q.shutdown()
-	<-q.done
+	q.mu.Lock()
+	if q.finished {
+		q.mu.Unlock()
+		return
+	}
+	if q.done == nil {
+		q.done = make(chan struct{})
+	}
+	done := q.done
+	q.mu.Unlock()
+	<-done
 }
 
 // IsShuttingDown reports whether TryClose or Close has been called.
@@ -115,8 +131,17 @@ func (q *Queue) shutdown() {
 		q.shuttingDown = true
 		if !q.running {
 			q.tasks = nil
-			close(q.done)
+			q.finish()
 		}
 	}
 	q.mu.Unlock()
+}
+
+// finish marks the queue finished and wakes any Close waiting. q.mu must be
+// held.
+func (q *Queue) finish() {
+	q.finished = true
+	if q.done != nil {
+		close(q.done)
+	}
 }

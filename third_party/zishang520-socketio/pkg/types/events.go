@@ -57,29 +57,55 @@ type (
 		Len() int
 	}
 
-	eventEntry struct {
-		fn  EventListener
-		ptr uintptr
-	}
-
-	// orderbell patch: an emitter is a short list of events under one
-	// lock, each with a list of listeners that is replaced, never changed
-	// in place, so Emit calls a list it read under the lock without copying
-	// it. Upstream kept a Map (a sync.Map: a hash-trie node per emitter and
-	// an entry and a boxed key per event) of thread-safe Slices, and cloned
-	// the listeners on every Emit. Every connection has five or six
-	// emitters with a few events each: that was 2.5-3 KB of live heap per
-	// idle connection, and an allocation per event fired.
+	// orderbell patch: an emitter is one list of listeners, each named by
+	// its event, under one lock. The list is replaced, never changed in
+	// place, so Emit walks the list it read under the lock without copying
+	// it and without holding the lock. Upstream kept a Map (a sync.Map: a
+	// hash-trie node per emitter and an entry and a boxed key per event) of
+	// thread-safe Slices, and cloned the listeners on every Emit. Every
+	// connection has five or six emitters with two or three listeners
+	// each; one list per emitter is one object where a list per event (the
+	// sixth round's version of this patch) was one per event and one more
+	// per emitter, and each object is work for every mark of the collector.
 	emmiter struct {
-		mu     sync.RWMutex
-		events []emitterEvent // in the order first registered
+		mu      sync.RWMutex
+		entries []eventEntry // in the order registered
 	}
 
-	emitterEvent struct {
-		name      EventName
-		listeners []eventEntry // replaced on every change, never modified
+	// eventEntry is one listener of one event: fn (On) or once (Once). An
+	// entry with neither keeps the place of an event whose listeners were
+	// all removed: the event stays, empty, until RemoveAllListeners (as
+	// upstream).
+	eventEntry struct {
+		name EventName
+		fn   EventListener
+		once *oneTimeListener
 	}
 )
+
+func (l *eventEntry) empty() bool { return l.fn == nil && l.once == nil }
+
+// listener is the function registered.
+func (l *eventEntry) listener() EventListener {
+	if l.once != nil {
+		return l.once.fn
+	}
+	return l.fn
+}
+
+func (l *eventEntry) call(data []any) {
+	defer func() {
+		if r := recover(); r != nil {
+			// Prevent a panicking listener from crashing the emitter.
+			eventsLog.Errorf("event listener panic recovered: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if l.once != nil {
+		l.once.execute(data...)
+		return
+	}
+	l.fn(data...)
+}
 
 // CopyTo copies the event listeners to an EventEmitter
 func (e Events) CopyTo(emitter EventEmitter) {
@@ -98,64 +124,67 @@ func NewEventEmitter() EventEmitter {
 	return &emmiter{}
 }
 
-// find is the index of evt in e.events, or -1. e.mu must be held.
-func (e *emmiter) find(evt EventName) int {
-	for i := range e.events {
-		if e.events[i].name == evt {
-			return i
-		}
-	}
-	return -1
-}
-
-// listeners are evt's listeners as registered now; the caller must not
-// modify the slice.
-func (e *emmiter) listeners(evt EventName) (listeners []eventEntry, ok bool) {
+// snapshot is the list as it is now; the caller must not modify it.
+func (e *emmiter) snapshot() []eventEntry {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	if i := e.find(evt); i >= 0 {
-		return e.events[i].listeners, true
-	}
-	return nil, false
+	return e.entries
 }
 
-func (e *emmiter) addListeners(evt EventName, listeners []eventEntry) error {
-	if len(listeners) == 0 {
-		return nil
-	}
-
+// add registers listeners, each an entry of evt's, after evt's others. An
+// empty entry of evt gives its place to them.
+func (e *emmiter) add(added []eventEntry) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	i := e.find(evt)
-	if i < 0 {
-		// Grown one event at a time, not doubled: an emitter gets its
-		// handful of events once, at its connection's start, and keeps
-		// them for the connection's life (five events in a doubled list
-		// of eight: 120 bytes for nothing, per emitter).
-		events := make([]emitterEvent, len(e.events)+1)
-		copy(events, e.events)
-		events[len(e.events)] = emitterEvent{name: evt, listeners: listeners}
-		e.events = events
-		return nil
+	old := e.entries
+	entries := make([]eventEntry, 0, len(old)+len(added))
+	at := len(old)
+	for i := range old {
+		if old[i].name == added[0].name && old[i].empty() {
+			at = i
+			break
+		}
 	}
-	old := e.events[i].listeners
-	e.events[i].listeners = append(old[:len(old):len(old)], listeners...)
-	return nil
+	entries = append(entries, old[:at]...)
+	entries = append(entries, added...)
+	if at < len(old) {
+		entries = append(entries, old[at+1:]...)
+	}
+	e.entries = entries
+}
+
+// remove replaces the entry at i (of the list e.entries is now) with
+// nothing, or with an empty entry of its event if it was the event's last.
+// e.mu must be held for writing.
+func (e *emmiter) remove(i int) {
+	old := e.entries
+	last := true
+	for j := range old {
+		if j != i && old[j].name == old[i].name {
+			last = false
+			break
+		}
+	}
+	if last {
+		entries := slices.Clone(old)
+		entries[i] = eventEntry{name: old[i].name}
+		e.entries = entries
+		return
+	}
+	e.entries = slices.Concat(old[:i], old[i+1:])
 }
 
 func (e *emmiter) AddListener(evt EventName, listeners ...EventListener) error {
-	if len(listeners) == 0 {
-		return nil
-	}
-
-	var events []eventEntry
-	for _, event := range listeners {
-		if event != nil {
-			events = append(events, eventEntry{fn: event, ptr: reflect.ValueOf(event).Pointer()})
+	var added []eventEntry
+	for _, fn := range listeners {
+		if fn != nil {
+			added = append(added, eventEntry{name: evt, fn: fn})
 		}
 	}
-
-	return e.addListeners(evt, events)
+	if len(added) > 0 {
+		e.add(added)
+	}
+	return nil
 }
 
 // Alias: [AddListener]
@@ -164,46 +193,47 @@ func (e *emmiter) On(evt EventName, listeners ...EventListener) error {
 }
 
 func (e *emmiter) Emit(evt EventName, data ...any) {
-	listeners, _ := e.listeners(evt)
-	for _, event := range listeners {
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					// Prevent a panicking listener from crashing the emitter.
-					eventsLog.Errorf("event listener panic recovered: %v\n%s", r, debug.Stack())
-				}
-			}()
-			event.fn(data...)
-		}()
+	entries := e.snapshot()
+	for i := range entries {
+		if entries[i].name == evt && !entries[i].empty() {
+			entries[i].call(data)
+		}
 	}
 }
 
 func (e *emmiter) EventNames() []EventName {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	names := make([]EventName, len(e.events))
-	for i := range e.events {
-		names[i] = e.events[i].name
+	var names []EventName
+	for _, l := range e.snapshot() {
+		if !slices.Contains(names, l.name) {
+			names = append(names, l.name)
+		}
 	}
 	return names
 }
 
 func (e *emmiter) ListenerCount(evt EventName) int {
-	listeners, _ := e.listeners(evt)
-	return len(listeners)
+	n := 0
+	for _, l := range e.snapshot() {
+		if l.name == evt && !l.empty() {
+			n++
+		}
+	}
+	return n
 }
 
 func (e *emmiter) Listeners(evt EventName) []EventListener {
-	entries, ok := e.listeners(evt)
-	if !ok {
-		return nil
+	var listeners []EventListener
+	for _, l := range e.snapshot() {
+		if l.name != evt {
+			continue
+		}
+		if listeners == nil {
+			listeners = []EventListener{} // the event is there, maybe empty
+		}
+		if !l.empty() {
+			listeners = append(listeners, l.listener())
+		}
 	}
-
-	listeners := make([]EventListener, len(entries))
-	for i, l := range entries {
-		listeners[i] = l.fn
-	}
-
 	return listeners
 }
 
@@ -218,24 +248,39 @@ type oneTimeListener struct {
 func (l *oneTimeListener) execute(vals ...any) {
 	l.fired.Do(func() {
 		// Remove before invoking so reentrant Emit cannot enter this sync.Once.
-		l.emitter.RemoveListener(l.evt, l.fn)
+		l.emitter.removeOnce(l)
 		l.fn(vals...)
 	})
 }
 
-func (e *emmiter) Once(evt EventName, listeners ...EventListener) error {
-	if len(listeners) == 0 {
-		return nil
-	}
-
-	var events []eventEntry
-	for _, event := range listeners {
-		if event != nil {
-			oneTime := &oneTimeListener{evt: evt, emitter: e, fn: event}
-			events = append(events, eventEntry{fn: oneTime.execute, ptr: reflect.ValueOf(event).Pointer()})
+// removeOnce removes l's own entry. (Upstream removed the first listener
+// of the event with l's code pointer, which may be another Once listener
+// made by the same function literal, one that had not fired yet.)
+func (e *emmiter) removeOnce(l *oneTimeListener) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range e.entries {
+		if e.entries[i].once == l {
+			e.remove(i)
+			return
 		}
 	}
-	return e.addListeners(evt, events)
+}
+
+// Once adds listeners that are each removed, and then called, the next
+// time evt is emitted. orderbell patch: the entry points at the
+// oneTimeListener (upstream: a method value of it, a second allocation).
+func (e *emmiter) Once(evt EventName, listeners ...EventListener) error {
+	var added []eventEntry
+	for _, fn := range listeners {
+		if fn != nil {
+			added = append(added, eventEntry{name: evt, once: &oneTimeListener{evt: evt, emitter: e, fn: fn}})
+		}
+	}
+	if len(added) > 0 {
+		e.add(added)
+	}
+	return nil
 }
 
 // RemoveListener removes the first listener registered for the event named
@@ -245,18 +290,14 @@ func (e *emmiter) RemoveListener(evt EventName, listener EventListener) bool {
 	if listener == nil {
 		return false
 	}
-	targetPtr := reflect.ValueOf(listener).Pointer()
+	target := reflect.ValueOf(listener).Pointer()
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	i := e.find(evt)
-	if i < 0 {
-		return false
-	}
-	old := e.events[i].listeners
-	for j, l := range old {
-		if l.ptr == targetPtr {
-			e.events[i].listeners = slices.Concat(old[:j], old[j+1:])
+	for i := range e.entries {
+		l := &e.entries[i]
+		if l.name == evt && !l.empty() && reflect.ValueOf(l.listener()).Pointer() == target {
+			e.remove(i)
 			return true
 		}
 	}
@@ -266,22 +307,19 @@ func (e *emmiter) RemoveListener(evt EventName, listener EventListener) bool {
 func (e *emmiter) RemoveAllListeners(evt EventName) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	i := e.find(evt)
-	if i < 0 {
+	if !slices.ContainsFunc(e.entries, func(l eventEntry) bool { return l.name == evt }) {
 		return false
 	}
-	e.events = slices.Delete(e.events, i, i+1)
+	e.entries = slices.DeleteFunc(slices.Clone(e.entries), func(l eventEntry) bool { return l.name == evt })
 	return true
 }
 
 func (e *emmiter) Clear() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.events = nil
+	e.entries = nil
 }
 
 func (e *emmiter) Len() int {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return len(e.events)
+	return len(e.EventNames())
 }
