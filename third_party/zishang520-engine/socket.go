@@ -56,14 +56,17 @@ type socket struct {
 
 	// This is the session identifier that the client will use in the subsequent HTTP requests. It must not be shared with
 	// others parties, as it might lead to session hijacking.
-	id                string
-	server            BaseServer
-	upgrading         atomic.Bool
-	upgraded          atomic.Bool
-	writeBuffer       *types.Slice[*packet.Packet]
-	packetsFn         *types.Slice[SendCallback]
-	sentCallbackFn    *types.Slice[[]SendCallback]
-	cleanupFn         *types.Slice[types.Callable]
+	id        string
+	server    BaseServer
+	upgrading atomic.Bool
+	upgraded  atomic.Bool
+	// orderbell patch: the write buffer and the callback lists are fields by
+	// value (upstream: each a pointer to its own object, made for every
+	// socket; the zero Slice is ready to use).
+	writeBuffer       types.Slice[*packet.Packet]
+	packetsFn         types.Slice[SendCallback]
+	sentCallbackFn    types.Slice[[]SendCallback]
+	cleanupFn         types.Slice[types.Callable]
 	pingTimeoutTimer  atomic.Pointer[utils.Timer]
 	pingIntervalTimer atomic.Pointer[utils.Timer]
 
@@ -149,11 +152,6 @@ func (s *socket) SetReadyState(state string) {
 func MakeSocket() Socket {
 	s := &socket{
 		EventEmitter: types.NewEventEmitter(),
-
-		writeBuffer:    types.NewSlice[*packet.Packet](),
-		packetsFn:      types.NewSlice[SendCallback](),
-		sentCallbackFn: types.NewSlice[[]SendCallback](),
-		cleanupFn:      types.NewSlice[types.Callable](),
 	}
 	s.readyState.Store("opening")
 

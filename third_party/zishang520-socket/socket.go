@@ -134,13 +134,17 @@ type (
 		pid PrivateSessionId
 
 		// TODO: remove this unused reference
-		server                *Server
-		adapter               Adapter
-		acks                  *types.Map[uint64, Ack]
-		fns                   *types.Slice[SocketMiddleware]
+		server  *Server
+		adapter Adapter
+		// orderbell patch: the acks, the middlewares, the catch-all listener
+		// lists and the task queue are fields by value (upstream: each a
+		// pointer to its own object, made for every socket; the zero value of
+		// each is ready to use).
+		acks                  types.Map[uint64, Ack]
+		fns                   types.Slice[SocketMiddleware]
 		flags                 atomic.Pointer[BroadcastFlags]
-		_anyListeners         *types.Slice[types.EventListener]
-		_anyOutgoingListeners *types.Slice[types.EventListener]
+		_anyListeners         types.Slice[types.EventListener]
+		_anyOutgoingListeners types.Slice[types.EventListener]
 
 		canJoin atomic.Bool
 		// joinMu serializes Join (AddAll) against _cleanup (DelAll).
@@ -149,20 +153,13 @@ type (
 		// leaveAll/DelAll runs — preventing orphaned rooms[room] entries.
 		joinMu sync.RWMutex
 
-		taskQueue *queue.Queue
+		taskQueue queue.Queue
 	}
 )
 
 func MakeSocket() *Socket {
 	s := &Socket{
 		StrictEventEmitter: NewStrictEventEmitter(),
-
-		// Initialize default value
-		acks:                  &types.Map[uint64, Ack]{},
-		fns:                   types.NewSlice[SocketMiddleware](),
-		_anyListeners:         types.NewSlice[types.EventListener](),
-		_anyOutgoingListeners: types.NewSlice[types.EventListener](),
-		taskQueue:             queue.New(),
 	}
 	s.flags.Store(&BroadcastFlags{})
 	s.canJoin.Store(true)
@@ -241,7 +238,7 @@ func (s *Socket) Connected() bool {
 }
 
 func (s *Socket) Acks() *types.Map[uint64, Ack] {
-	return s.acks
+	return &s.acks
 }
 
 func (s *Socket) Nsp() Namespace {

@@ -23,7 +23,7 @@ type websocket struct {
 	idleTimeout time.Duration
 
 	socket     *types.WebSocketConn
-	writeQueue *queue.Queue
+	writeQueue queue.Queue // orderbell patch: by value (upstream: a pointer, one more object per connection)
 
 	// orderbell patch: waits for the socket to be readable while the read
 	// buffer is empty (nil: gorilla's own blocking read, as upstream).
@@ -58,7 +58,6 @@ func (w *websocket) Construct(ctx *types.HttpContext) {
 
 	w.idleTimeout = ctx.IdleTimeout
 	w.socket = ctx.Websocket
-	w.writeQueue = queue.New()
 	if w.socket.Reader != nil {
 		w.park = newReaderPark(w.socket.NetConn(), func() { w.read(true) })
 		w.readBuf = readBuffer{br: w.socket.Reader, conn: w.socket.NetConn(), size: w.socket.Reader.Size()}
