@@ -25,6 +25,12 @@ out=${OUT:-/tmp/ob-bench}
 mysql_base=${MYSQL_URL_BASE:-mysql://root@127.0.0.1:3306}
 mkdir -p "$out"
 
+# GODEBUG and GOGC are the server's alone: not the go builds' (the build
+# cache would keep and replay a compiler's gctrace) nor loadgen's.
+server_godebug=${GODEBUG:-}
+server_gogc=${GOGC:-}
+unset GODEBUG GOGC
+
 server_bin=${ORDERBELL_BIN:-$out/orderbell}
 [ -n "${ORDERBELL_BIN:-}" ] || CGO_ENABLED=0 go build -o "$out/orderbell" .
 go build -o "$out/loadgen" ./cmd/loadgen
@@ -81,7 +87,7 @@ ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # per address (60-M): a benchmark places far more, from one address.
 taskset -c 0 env ACCESS_TOKEN_KEY="$key" DATABASE_URL="$url" PORT="$port" HOST=127.0.0.1 \
 	RATE_LIMIT_ORDERS="${RATE_LIMIT_ORDERS:-1000000-M}" RATE_LIMIT_LOGINS_PER_ADDRESS="${RATE_LIMIT_LOGINS_PER_ADDRESS:-1000000-M}" \
-	LOG_LEVEL=warn ${GODEBUG:+GODEBUG=$GODEBUG} ${GOGC:+GOGC=$GOGC} ${SERVER_GOMAXPROCS:+GOMAXPROCS=$SERVER_GOMAXPROCS} ${PPROF_ADDR:+PPROF_ADDR=$PPROF_ADDR} "$server_bin" >"$out/server.log" 2>&1 &
+	LOG_LEVEL=warn ${server_godebug:+GODEBUG=$server_godebug} ${server_gogc:+GOGC=$server_gogc} ${SERVER_GOMAXPROCS:+GOMAXPROCS=$SERVER_GOMAXPROCS} ${PPROF_ADDR:+PPROF_ADDR=$PPROF_ADDR} "$server_bin" >"$out/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
 	curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
