@@ -68,30 +68,23 @@ type (
 	// sixth round's version of this patch) was one per event and one more
 	// per emitter, and each object is work for every mark of the collector.
 	emmiter struct {
-		mu      sync.RWMutex
-		entries []eventEntry // in the order registered
+		mu       sync.RWMutex
+		entries  []eventEntry // in the order registered
+		lastOnce uint64       // the last Once entry's id
 	}
 
-	// eventEntry is one listener of one event: fn (On) or once (Once). An
-	// entry with neither keeps the place of an event whose listeners were
-	// all removed: the event stays, empty, until RemoveAllListeners (as
-	// upstream).
+	// eventEntry is one listener of one event. once is a Once listener's
+	// id in its emitter, 0 for an On listener. An entry without fn keeps
+	// the place of an event whose listeners were all removed: the event
+	// stays, empty, until RemoveAllListeners (as upstream).
 	eventEntry struct {
 		name EventName
 		fn   EventListener
-		once *oneTimeListener
+		once uint64
 	}
 )
 
-func (l *eventEntry) empty() bool { return l.fn == nil && l.once == nil }
-
-// listener is the function registered.
-func (l *eventEntry) listener() EventListener {
-	if l.once != nil {
-		return l.once.fn
-	}
-	return l.fn
-}
+func (l *eventEntry) empty() bool { return l.fn == nil }
 
 func (l *eventEntry) call(data []any) {
 	defer func() {
@@ -100,10 +93,6 @@ func (l *eventEntry) call(data []any) {
 			eventsLog.Errorf("event listener panic recovered: %v\n%s", r, debug.Stack())
 		}
 	}()
-	if l.once != nil {
-		l.once.execute(data...)
-		return
-	}
 	l.fn(data...)
 }
 
@@ -195,8 +184,11 @@ func (e *emmiter) On(evt EventName, listeners ...EventListener) error {
 func (e *emmiter) Emit(evt EventName, data ...any) {
 	entries := e.snapshot()
 	for i := range entries {
-		if entries[i].name == evt && !entries[i].empty() {
-			entries[i].call(data)
+		l := &entries[i]
+		// A Once listener runs for the Emit that removes it, and only once
+		// however many Emits see it at the same time.
+		if l.name == evt && !l.empty() && (l.once == 0 || e.removeOnce(l.once)) {
+			l.call(data)
 		}
 	}
 }
@@ -231,52 +223,40 @@ func (e *emmiter) Listeners(evt EventName) []EventListener {
 			listeners = []EventListener{} // the event is there, maybe empty
 		}
 		if !l.empty() {
-			listeners = append(listeners, l.listener())
+			listeners = append(listeners, l.fn)
 		}
 	}
 	return listeners
 }
 
-type oneTimeListener struct {
-	fired sync.Once // orderbell patch: in the struct (upstream: a pointer, a second allocation)
-
-	evt     EventName
-	emitter *emmiter
-	fn      EventListener
-}
-
-func (l *oneTimeListener) execute(vals ...any) {
-	l.fired.Do(func() {
-		// Remove before invoking so reentrant Emit cannot enter this sync.Once.
-		l.emitter.removeOnce(l)
-		l.fn(vals...)
-	})
-}
-
-// removeOnce removes l's own entry. (Upstream removed the first listener
-// of the event with l's code pointer, which may be another Once listener
-// made by the same function literal, one that had not fired yet.)
-func (e *emmiter) removeOnce(l *oneTimeListener) {
+// removeOnce removes the Once entry with the id once, and says whether it
+// was there to remove.
+func (e *emmiter) removeOnce(once uint64) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i := range e.entries {
-		if e.entries[i].once == l {
+		if e.entries[i].once == once {
 			e.remove(i)
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // Once adds listeners that are each removed, and then called, the next
-// time evt is emitted. orderbell patch: the entry points at the
-// oneTimeListener (upstream: a method value of it, a second allocation).
+// time evt is emitted. orderbell patch: a Once entry is an id, and the
+// Emit that removes it calls it (upstream: a oneTimeListener with a
+// sync.Once, and a method value of it, two objects for each).
 func (e *emmiter) Once(evt EventName, listeners ...EventListener) error {
 	var added []eventEntry
+	e.mu.Lock()
 	for _, fn := range listeners {
 		if fn != nil {
-			added = append(added, eventEntry{name: evt, once: &oneTimeListener{evt: evt, emitter: e, fn: fn}})
+			e.lastOnce++
+			added = append(added, eventEntry{name: evt, fn: fn, once: e.lastOnce})
 		}
 	}
+	e.mu.Unlock()
 	if len(added) > 0 {
 		e.add(added)
 	}
@@ -296,7 +276,7 @@ func (e *emmiter) RemoveListener(evt EventName, listener EventListener) bool {
 	defer e.mu.Unlock()
 	for i := range e.entries {
 		l := &e.entries[i]
-		if l.name == evt && !l.empty() && reflect.ValueOf(l.listener()).Pointer() == target {
+		if l.name == evt && !l.empty() && reflect.ValueOf(l.fn).Pointer() == target {
 			e.remove(i)
 			return true
 		}

@@ -145,9 +145,9 @@ func TestEmitAllocatesNothing(t *testing.T) {
 }
 
 // An emitter with its listeners is two live objects, the emitter and its
-// list, however many events they are for (each connection has five or six
-// emitters, and each object is work for every mark of the collector). A
-// Once listener is one more: its oneTimeListener.
+// list, however many events they are for and whether they are On or Once
+// listeners (each connection has five or six emitters, and each object is
+// work for every mark of the collector).
 func TestEmitterIsTwoObjects(t *testing.T) {
 	const n = 2000
 	emitters := make([]EventEmitter, n)
@@ -160,13 +160,29 @@ func TestEmitterIsTwoObjects(t *testing.T) {
 		_ = e.On("packet", listener)
 		_ = e.On("error", listener)
 		_ = e.On("close", listener)
-		_ = e.On("close", listener)
+		_ = e.Once("close", listener)
 		emitters[i] = e
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(emitters)
 	if per := float64(after.HeapObjects-before.HeapObjects) / n; per > 2.05 {
-		t.Fatalf("an emitter with four listeners of three events is %.2f live objects, want 2", per)
+		t.Fatalf("an emitter with four listeners (one Once) of three events is %.2f live objects, want 2", per)
+	}
+}
+
+// A Once listener registered while its event is emitted fires on the next
+// emit, not the current one, and once; Once listeners of one function
+// literal each fire once.
+func TestOnceRegisteredWhileEmitting(t *testing.T) {
+	e := NewEventEmitter()
+	var fired []int
+	register := func(n int) { _ = e.Once("a", func(...any) { fired = append(fired, n) }) }
+	register(1)
+	_ = e.On("a", func(...any) { register(2) }) // registered while the first fires
+	e.Emit("a")
+	e.Emit("a")
+	if !slices.Equal(fired, []int{1, 2}) {
+		t.Fatalf("fired %v, want [1 2]", fired)
 	}
 }
