@@ -62,11 +62,11 @@ type socket struct {
 	upgraded  atomic.Bool
 	// orderbell patch: the write buffer and the callback lists are fields by
 	// value (upstream: each a pointer to its own object, made for every
-	// socket; the zero Slice is ready to use).
+	// socket; the zero Slice is ready to use). Upstream's list of cleanups
+	// is gone: the socket owns its transport (setTransport).
 	writeBuffer       types.Slice[*packet.Packet]
 	packetsFn         types.Slice[SendCallback]
 	sentCallbackFn    types.Slice[[]SendCallback]
-	cleanupFn         types.Slice[types.Callable]
 	pingTimeoutTimer  atomic.Pointer[utils.Timer]
 	pingIntervalTimer atomic.Pointer[utils.Timer]
 
@@ -371,35 +371,34 @@ func (s *socket) resetPingTimeoutDuration() time.Duration {
 }
 
 // Attaches handlers for the given transport.
+// orderbell patch: the socket owns its transport (transports.Owner) and
+// takes its events in OnTransportEvent; upstream put five listener closures
+// on it and kept a sixth, the cleanup that removed them: seven objects per
+// connection, for its life.
 func (s *socket) setTransport(transport transports.Transport) {
-	onError := func(err ...any) {
-		s.onError(slices.TryGetAny[error](err, 0))
-	}
-	onReady := func(...any) { s.flush() }
-	onPacket := func(packets ...any) {
-		s.onPacket(slices.TryGetAny[*packet.Packet](packets, 0))
-	}
-	onDrain := func(...any) { s.onDrain() }
-	onClose := func(...any) { s.OnClose("transport close") }
-
 	s.transport.Store(&transport)
-
-	_ = transport.Once("error", onError)
-	_ = transport.On("ready", onReady)
-	_ = transport.On("packet", onPacket)
-	_ = transport.On("drain", onDrain)
-	_ = transport.Once("close", onClose)
-
-	s.cleanupFn.Push(func() {
-		transport.RemoveListener("error", onError)
-		transport.RemoveListener("ready", onReady)
-		transport.RemoveListener("packet", onPacket)
-		transport.RemoveListener("drain", onDrain)
-		transport.RemoveListener("close", onClose)
-	})
-	// Closing can finish before the listener cleanup is published.
+	transport.SetOwner(s)
+	// Closing can finish before the owner is set.
 	if s.ReadyState() == "closed" {
 		s.clearTransport()
+	}
+}
+
+// OnTransportEvent handles the events of the socket's transport (orderbell
+// patch). Upstream's "error" and "close" listeners were Once; both end in
+// OnClose, which runs once, and clearTransport stops the events.
+func (s *socket) OnTransportEvent(evt types.EventName, args ...any) {
+	switch evt {
+	case "packet":
+		s.onPacket(slices.TryGetAny[*packet.Packet](args, 0))
+	case "ready":
+		s.flush()
+	case "drain":
+		s.onDrain()
+	case "error":
+		s.onError(slices.TryGetAny[error](args, 0))
+	case "close":
+		s.OnClose("transport close")
 	}
 }
 
@@ -516,12 +515,7 @@ func (s *socket) MaybeUpgrade(transport transports.Transport) {
 
 // Clears listeners and timers associated with current transport.
 func (s *socket) clearTransport() {
-	s.cleanupFn.DoWrite(func(cleanups []types.Callable) []types.Callable {
-		for _, cleanup := range cleanups {
-			cleanup()
-		}
-		return cleanups[:0]
-	})
+	s.Transport().SetOwner(nil)
 
 	// silence further transport errors and prevent uncaught exceptions
 	_ = s.Transport().On("error", func(...any) {

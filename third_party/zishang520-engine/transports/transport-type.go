@@ -109,6 +109,17 @@ type (
 		//
 		// Closes the transport.
 		DoClose(types.Callable)
+
+		// orderbell patch: SetOwner makes o receive every event the
+		// transport emits, before its listeners; nil stops it. The
+		// Engine.IO socket owns its transport this way rather than by five
+		// listener closures and a cleanup closure of its own.
+		SetOwner(o Owner)
+	}
+
+	// Owner receives the events of the transport it owns (orderbell patch).
+	Owner interface {
+		OnTransportEvent(evt types.EventName, args ...any)
 	}
 
 	Polling interface {

@@ -2,6 +2,8 @@
 package transports
 
 import (
+	"runtime/debug"
+	"sync"
 	"sync/atomic"
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
@@ -37,6 +39,43 @@ type transport struct {
 
 	// Whether the transport is currently ready to send packets.
 	_writable atomic.Bool
+
+	// orderbell patch: the owner, which receives every event (SetOwner).
+	ownerMu sync.RWMutex
+	owner   Owner
+}
+
+// orderbell patch: SetOwner makes o receive every event the transport
+// emits, before its listeners (nil: none).
+func (t *transport) SetOwner(o Owner) {
+	t.ownerMu.Lock()
+	t.owner = o
+	t.ownerMu.Unlock()
+}
+
+func (t *transport) getOwner() Owner {
+	t.ownerMu.RLock()
+	defer t.ownerMu.RUnlock()
+	return t.owner
+}
+
+// Emit gives evt to the owner, then to the listeners (orderbell patch).
+func (t *transport) Emit(evt types.EventName, args ...any) {
+	if o := t.getOwner(); o != nil {
+		emitToOwner(o, evt, args)
+	}
+	t.EventEmitter.Emit(evt, args...)
+}
+
+// emitToOwner calls the owner under a recover, as the emitter calls each
+// listener.
+func emitToOwner(o Owner, evt types.EventName, args []any) {
+	defer func() {
+		if r := recover(); r != nil {
+			transportLog.Errorf("transport owner panic recovered on %s: %v\n%s", evt, r, debug.Stack())
+		}
+	}()
+	o.OnTransportEvent(evt, args...)
 }
 
 func MakeTransport() Transport {
@@ -168,7 +207,7 @@ func (t *transport) Close(fn ...types.Callable) {
 
 // Called with a transport error.
 func (t *transport) OnError(msg string, desc error) {
-	if t.ListenerCount("error") > 0 {
+	if t.getOwner() != nil || t.ListenerCount("error") > 0 {
 		t.Emit("error", errors.NewTransportError(msg, desc))
 	} else {
 		transportLog.Debug("ignored transport error %s (%v)", msg, desc)
