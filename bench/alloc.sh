@@ -10,6 +10,7 @@
 # Same environment as bench/run.sh (PORT, OUT, ...), which it runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 port=${PORT:-3300}
 out=${OUT:-/tmp/ob-bench}
 mkdir -p "$out"
@@ -23,13 +24,7 @@ allocated() {
 }
 # loadgen prints "connected" once every socket is up, then measures the
 # idle RSS for 5 s, then places orders for 30 s: read at 12 s and 27 s.
-until grep -q '^connected' "$log" 2>/dev/null; do
-	if ! kill -0 "$run" 2>/dev/null; then
-		cat "$log" >&2
-		exit 1
-	fi
-	sleep 0.2
-done
+wait_connected "$log" "$run"
 sleep 12
 a0=$(allocated)
 sleep 15

@@ -12,6 +12,7 @@
 # Same environment as bench/run.sh (PORT, OUT, ...), which it runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 port=${PORT:-3300}
 out=${OUT:-/tmp/ob-bench}
 pprof=${PPROF_ADDR:-127.0.0.1:6060}
@@ -23,13 +24,7 @@ PPROF_ADDR=$pprof bench/run.sh sqlite -conns "${CONNS:-10000}" -seed sql -rate 1
 run=$!
 # loadgen prints "connected" once every socket is up; give the connect
 # burst's garbage 5 s, then collect and read.
-until grep -q '^connected' "$log" 2>/dev/null; do
-	if ! kill -0 "$run" 2>/dev/null; then
-		cat "$log" >&2
-		exit 1
-	fi
-	sleep 0.2
-done
+wait_connected "$log" "$run"
 sleep 5
 curl -fsS -o /dev/null "http://$pprof/debug/pprof/heap?gc=1"
 curl -fsS "http://127.0.0.1:$port/metrics" | awk -v n="${CONNS:-10000}" '
