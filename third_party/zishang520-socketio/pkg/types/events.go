@@ -120,22 +120,36 @@ func (e *emmiter) snapshot() []eventEntry {
 	return e.entries
 }
 
-// add registers listeners, each an entry of evt's, after evt's others. An
-// empty entry of evt gives its place to them.
-func (e *emmiter) add(added []eventEntry) {
+// add registers the non-nil fns as evt's listeners, after its others, as
+// Once listeners (each with an id of its own) if once. An empty entry of
+// evt gives its place to them.
+func (e *emmiter) add(evt EventName, fns []EventListener, once bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	old := e.entries
-	entries := make([]eventEntry, 0, len(old)+len(added))
 	at := len(old)
 	for i := range old {
-		if old[i].name == added[0].name && old[i].empty() {
+		if old[i].name == evt && old[i].empty() {
 			at = i
 			break
 		}
 	}
+	entries := make([]eventEntry, 0, len(old)+len(fns))
 	entries = append(entries, old[:at]...)
-	entries = append(entries, added...)
+	for _, fn := range fns {
+		if fn == nil {
+			continue
+		}
+		l := eventEntry{name: evt, fn: fn}
+		if once {
+			e.lastOnce++
+			l.once = e.lastOnce
+		}
+		entries = append(entries, l)
+	}
+	if len(entries) == at {
+		return // nothing to add: the list stays as it was
+	}
 	if at < len(old) {
 		entries = append(entries, old[at+1:]...)
 	}
@@ -164,15 +178,7 @@ func (e *emmiter) remove(i int) {
 }
 
 func (e *emmiter) AddListener(evt EventName, listeners ...EventListener) error {
-	var added []eventEntry
-	for _, fn := range listeners {
-		if fn != nil {
-			added = append(added, eventEntry{name: evt, fn: fn})
-		}
-	}
-	if len(added) > 0 {
-		e.add(added)
-	}
+	e.add(evt, listeners, false)
 	return nil
 }
 
@@ -248,18 +254,7 @@ func (e *emmiter) removeOnce(once uint64) bool {
 // Emit that removes it calls it (upstream: a oneTimeListener with a
 // sync.Once, and a method value of it, two objects for each).
 func (e *emmiter) Once(evt EventName, listeners ...EventListener) error {
-	var added []eventEntry
-	e.mu.Lock()
-	for _, fn := range listeners {
-		if fn != nil {
-			e.lastOnce++
-			added = append(added, eventEntry{name: evt, fn: fn, once: e.lastOnce})
-		}
-	}
-	e.mu.Unlock()
-	if len(added) > 0 {
-		e.add(added)
-	}
+	e.add(evt, listeners, true)
 	return nil
 }
 
