@@ -43,32 +43,25 @@ func (c *HttpContext) Snapshot(keep ...string) *RequestSnapshot {
 		}
 	}
 
-	fields := [...]*string{&s.method, &s.requestURI, &s.host, &s.remoteAddr, &s.proto}
-	n := 0
-	for _, f := range fields {
-		n += len(*f)
-	}
+	// The strings to copy: the fields, then the header values.
+	var ptrs [9]*string
+	strs := append(ptrs[:0], &s.method, &s.requestURI, &s.host, &s.remoteAddr, &s.proto)
 	for i := 1; i < len(s.header); i += 2 {
-		n += len(s.header[i])
+		strs = append(strs, &s.header[i])
+	}
+	n := 0
+	for _, f := range strs {
+		n += len(*f)
 	}
 	var b strings.Builder
 	b.Grow(n)
-	for _, f := range fields {
+	for _, f := range strs {
 		b.WriteString(*f)
 	}
-	for i := 1; i < len(s.header); i += 2 {
-		b.WriteString(s.header[i])
-	}
 	all, at := b.String(), 0
-	cut := func(f *string) {
+	for _, f := range strs {
 		*f = all[at : at+len(*f)]
 		at += len(*f)
-	}
-	for _, f := range fields {
-		cut(f)
-	}
-	for i := 1; i < len(s.header); i += 2 {
-		cut(&s.header[i])
 	}
 	return s
 }
