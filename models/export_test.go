@@ -38,9 +38,9 @@ func HoldBatch(db *DB) (flush func(n int)) {
 // FailAfterWrite queues a change that stores an alert for p and then fails
 // as a broken statement would: not with a refusal (*Error).
 func FailAfterWrite(ctx context.Context, db *DB, p Principal) error {
-	return db.w.do(ctx, p.Shard(), nil, nil, func(ctx context.Context, tx *sql.Tx, s *statements) error {
+	return db.w.do(ctx, p.Shard(), nil, nil, func(tx *batchTx) error {
 		n := Notification{RecipientRole: p.Role, RecipientID: p.ID, Event: EventSubmitOrder, CreatedAt: now()}
-		if err := insertAlert(ctx, tx, s, &n); err != nil {
+		if err := insertAlert(tx, &n); err != nil {
 			return err
 		}
 		return errors.New("broken statement")
@@ -64,3 +64,21 @@ func Pragma(t *testing.T, db *DB, name string) string {
 // Checkpointing reports whether db copies SQLite's log back off the order
 // writer (checkpoint.go).
 func Checkpointing(db *DB) bool { return db.ckpt != nil }
+
+// SQL is db's database/sql pool.
+func SQL(t *testing.T, db *DB) *sql.DB {
+	t.Helper()
+	sqlDB, err := db.gorm.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sqlDB
+}
+
+// PreparedConnections counts the driver connections the order writer
+// holds prepared statements for.
+func PreparedConnections(db *DB) int {
+	db.w.stmts.mu.Lock()
+	defer db.w.stmts.mu.Unlock()
+	return len(db.w.stmts.conns)
+}

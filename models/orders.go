@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 
 	"gorm.io/gorm"
@@ -58,9 +59,9 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 	}
 	var order Order
 	var alert Notification
-	err := db.w.do(ctx, lane, &order, &alert, func(ctx context.Context, tx *sql.Tx, s *statements) error {
+	err := db.w.do(ctx, lane, &order, &alert, func(tx *batchTx) error {
 		var ownerID int64
-		err := tx.StmtContext(ctx, s.storeOwner).QueryRowContext(ctx, storeID).Scan(&ownerID)
+		err := tx.queryRow(stStoreOwner, []driver.Value{storeID}, &ownerID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("store %d does not exist", storeID)
 		}
@@ -70,10 +71,9 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 		at := now()
 		order = Order{ClientID: client.ID, OwnerID: ownerID, StoreID: storeID, Status: StatusPending, CreatedAt: at, UpdatedAt: at,
 			Items: make([]OrderItem, len(lines))}
-		menu := tx.StmtContext(ctx, s.menu)
 		for i, l := range lines {
 			item := OrderItem{MenuID: l.MenuID, Count: int(l.Count)}
-			err := menu.QueryRowContext(ctx, l.MenuID, storeID).Scan(&item.Name, &item.Price)
+			err := tx.queryRow(stMenu, []driver.Value{l.MenuID, storeID}, &item.Name, &item.Price)
 			if errors.Is(err, sql.ErrNoRows) {
 				return invalid("menu %d is not on store %d's menu", l.MenuID, storeID)
 			}
@@ -84,19 +84,18 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 			order.Items[i] = item
 		}
 		// Every check is done: from here on, only writes.
-		res, err := tx.StmtContext(ctx, s.insertOrder).ExecContext(ctx,
-			order.ClientID, order.OwnerID, order.StoreID, order.Status, order.TotalPrice, order.CreatedAt, order.UpdatedAt)
+		res, err := tx.exec(stInsertOrder,
+			order.ClientID, order.OwnerID, order.StoreID, int64(order.Status), order.TotalPrice, order.CreatedAt, order.UpdatedAt)
 		if err != nil {
 			return err
 		}
 		if order.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		insertItem := tx.StmtContext(ctx, s.insertItem)
 		for i := range order.Items {
 			it := &order.Items[i]
 			it.OrderID = order.ID
-			res, err := insertItem.ExecContext(ctx, it.OrderID, it.MenuID, it.Name, it.Price, it.Count)
+			res, err := tx.exec(stInsertItem, it.OrderID, it.MenuID, it.Name, it.Price, int64(it.Count))
 			if err != nil {
 				return err
 			}
@@ -108,7 +107,7 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 			RecipientRole: RoleOwner, RecipientID: ownerID, Event: EventSubmitOrder,
 			OrderID: order.ID, StoreID: storeID, TotalPrice: order.TotalPrice, CreatedAt: at,
 		}
-		return insertAlert(ctx, tx, s, &alert)
+		return insertAlert(tx, &alert)
 	})
 	if err != nil {
 		return Order{}, Notification{}, dbErr(err)
@@ -116,8 +115,8 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 	return order, alert, nil
 }
 
-func insertAlert(ctx context.Context, tx *sql.Tx, s *statements, n *Notification) error {
-	res, err := tx.StmtContext(ctx, s.insertAlert).ExecContext(ctx,
+func insertAlert(tx *batchTx, n *Notification) error {
+	res, err := tx.exec(stInsertAlert,
 		string(n.RecipientRole), n.RecipientID, n.Event, n.OrderID, n.StoreID, n.TotalPrice, n.CreatedAt)
 	if err != nil {
 		return err
@@ -143,10 +142,10 @@ func (db *DB) AcceptOrder(ctx context.Context, owner Principal, orderID int64) (
 	}
 	var order Order
 	var alert Notification
-	err := db.w.do(ctx, lane, &order, &alert, func(ctx context.Context, tx *sql.Tx, s *statements) error {
+	err := db.w.do(ctx, lane, &order, &alert, func(tx *batchTx) error {
 		order = Order{ID: orderID}
-		err := tx.StmtContext(ctx, s.orderByID).QueryRowContext(ctx, orderID).
-			Scan(&order.ClientID, &order.OwnerID, &order.StoreID, &order.Status, &order.TotalPrice, &order.CreatedAt)
+		err := tx.queryRow(stOrderByID, []driver.Value{orderID},
+			&order.ClientID, &order.OwnerID, &order.StoreID, &order.Status, &order.TotalPrice, &order.CreatedAt)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("order %d does not exist", orderID)
 		}
@@ -159,7 +158,7 @@ func (db *DB) AcceptOrder(ctx context.Context, owner Principal, orderID int64) (
 		at := now()
 		// The status condition makes two devices accepting at once safe:
 		// exactly one of them changes the row.
-		res, err := tx.StmtContext(ctx, s.acceptOrder).ExecContext(ctx, StatusAccepted, at, orderID, StatusPending)
+		res, err := tx.exec(stAcceptOrder, int64(StatusAccepted), at, orderID, int64(StatusPending))
 		if err != nil {
 			return err
 		}
@@ -173,7 +172,7 @@ func (db *DB) AcceptOrder(ctx context.Context, owner Principal, orderID int64) (
 			RecipientRole: RoleClient, RecipientID: order.ClientID, Event: EventApprovalOrder,
 			OrderID: order.ID, StoreID: order.StoreID, TotalPrice: order.TotalPrice, CreatedAt: at,
 		}
-		return insertAlert(ctx, tx, s, &alert)
+		return insertAlert(tx, &alert)
 	})
 	if err != nil {
 		return Order{}, Notification{}, dbErr(err)

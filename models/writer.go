@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"runtime"
@@ -13,7 +14,8 @@ import (
 
 // The order hot path (PlaceOrder, AcceptOrder) does not go through gorm: a
 // few writer goroutines take every change waiting and commit them together
-// in one transaction (group commit), with statements prepared once. On
+// in one transaction (group commit), with statements prepared once per
+// connection and run on the driver connection itself (stmts.go). On
 // SQLite this is the difference between one commit per order and one per
 // burst: its single connection would otherwise parse and commit every
 // statement of every order on its own. Everything else stays on gorm.
@@ -30,7 +32,7 @@ const (
 // and the batch goes on without it.
 type change struct {
 	ctx  context.Context
-	run  func(ctx context.Context, tx *sql.Tx, s *statements) error
+	run  func(tx *batchTx) error
 	done chan error
 	// order and alert, if not nil, are the order run changes and the alert
 	// it stores (their IDs set once stored), handed to the writer's
@@ -65,52 +67,6 @@ type writer struct {
 	ckpt *checkpointer
 }
 
-// statements are prepared once on the database; database/sql re-prepares
-// them on each connection that runs them.
-type statements struct {
-	storeOwner  *sql.Stmt
-	menu        *sql.Stmt
-	insertOrder *sql.Stmt
-	insertItem  *sql.Stmt
-	insertAlert *sql.Stmt
-	orderByID   *sql.Stmt
-	orderClient *sql.Stmt
-	acceptOrder *sql.Stmt
-}
-
-func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
-	var s statements
-	for _, p := range []struct {
-		to    **sql.Stmt
-		query string
-	}{
-		{&s.storeOwner, "SELECT owner_id FROM stores WHERE id = ?"},
-		{&s.menu, "SELECT name, price FROM menus WHERE id = ? AND store_id = ?"},
-		{&s.insertOrder, "INSERT INTO orders (client_id, owner_id, store_id, status, total_price, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"},
-		{&s.insertItem, "INSERT INTO order_items (order_id, menu_id, name, price, `count`) VALUES (?, ?, ?, ?, ?)"},
-		{&s.insertAlert, "INSERT INTO notifications (recipient_role, recipient_id, event, order_id, store_id, total_price, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"},
-		{&s.orderByID, "SELECT client_id, owner_id, store_id, status, total_price, created_at FROM orders WHERE id = ?"},
-		{&s.orderClient, "SELECT client_id FROM orders WHERE id = ?"},
-		{&s.acceptOrder, "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?"},
-	} {
-		stmt, err := db.PrepareContext(ctx, p.query)
-		if err != nil {
-			s.close()
-			return nil, fmt.Errorf("prepare %q: %w", p.query, err)
-		}
-		*p.to = stmt
-	}
-	return &s, nil
-}
-
-func (s *statements) close() {
-	for _, stmt := range []*sql.Stmt{s.storeOwner, s.menu, s.insertOrder, s.insertItem, s.insertAlert, s.orderByID, s.orderClient, s.acceptOrder} {
-		if stmt != nil {
-			_ = stmt.Close()
-		}
-	}
-}
-
 // newWriter starts n writer goroutines: 1 for SQLite (one connection
 // anyway), a few for MySQL so round trips overlap. ckpt, if not nil, is
 // told of each batch committed.
@@ -133,7 +89,7 @@ func (w *writer) laned() bool { return len(w.lanes) > 1 }
 // reports a failure for a change that was committed. lane picks the writer
 // goroutine (the Shard of the alert's recipient); order and alert (or nil) are
 // what run changes and stores, for the committed hook.
-func (w *writer) do(ctx context.Context, lane uint64, order *Order, alert *Notification, run func(ctx context.Context, tx *sql.Tx, s *statements) error) error {
+func (w *writer) do(ctx context.Context, lane uint64, order *Order, alert *Notification, run func(tx *batchTx) error) error {
 	c := &change{ctx: ctx, run: run, done: make(chan error, 1), order: order, alert: alert}
 	w.mu.RLock()
 	if w.closed {
@@ -163,7 +119,7 @@ func (w *writer) close() {
 	}
 	w.mu.Unlock()
 	w.wg.Wait()
-	w.stmts.close()
+	w.closeStatements()
 }
 
 func (w *writer) loop(queue chan *change) {
@@ -202,13 +158,13 @@ func (w *writer) loop(queue chan *change) {
 // gets that answer at once, rather than one timeout after another.
 func (w *writer) commit(batch []*change) {
 	results := make([]error, len(batch))
-	err := w.inTx(func(ctx context.Context, tx *sql.Tx) error {
+	err := w.inTx(func(tx *batchTx) error {
 		for i, c := range batch {
 			if err := c.ctx.Err(); err != nil {
 				results[i] = dbErr(err) // the caller gave up before its turn
 				continue
 			}
-			err := c.run(ctx, tx, w.stmts)
+			err := c.run(tx)
 			var refused *Error
 			if err != nil && !errors.As(err, &refused) {
 				return err
@@ -237,20 +193,71 @@ func (w *writer) commit(batch []*change) {
 	}
 }
 
-func (w *writer) inTx(fn func(ctx context.Context, tx *sql.Tx) error) error {
+// inTx runs fn in a transaction on a connection of the pool, held for
+// the batch (SQLite's only one, between the other queries).
+func (w *writer) inTx(fn func(tx *batchTx) error) error {
 	ctx := context.Background()
 	if w.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, w.timeout)
 		defer cancel()
 	}
-	tx, err := w.db.BeginTx(ctx, nil)
+	var err error
+	// A connection found broken before the batch began is replaced, as
+	// database/sql's BeginTx would.
+	for range 3 {
+		var began bool
+		began, err = w.tryTx(ctx, fn)
+		if began || !errors.Is(err, driver.ErrBadConn) {
+			break
+		}
+	}
+	return err
+}
+
+func (w *writer) tryTx(ctx context.Context, fn func(tx *batchTx) error) (began bool, err error) {
+	conn, err := w.db.Conn(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if err := fn(ctx, tx); err != nil {
-		_ = tx.Rollback()
-		return err
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("database driver connection %T is not a driver.Conn", dc)
+		}
+		b, ok := c.(driver.ConnBeginTx)
+		if !ok {
+			return fmt.Errorf("database driver %T cannot begin with a context", c)
+		}
+		dtx, err := b.BeginTx(ctx, driver.TxOptions{})
+		if err != nil {
+			return err
+		}
+		began = true
+		if err := fn(&batchTx{ctx: ctx, conn: c, prepared: w.stmts.on(c)}); err != nil {
+			_ = dtx.Rollback()
+			return err
+		}
+		return dtx.Commit()
+	})
+	return began, err
+}
+
+// closeStatements closes the writer's statements on the connection the
+// pool gives (SQLite's only one) before the database closes its
+// connections; a MySQL server drops the others' with their connections.
+func (w *writer) closeStatements() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if conn, err := w.db.Conn(ctx); err == nil {
+		_ = conn.Raw(func(dc any) error {
+			if c, ok := dc.(driver.Conn); ok {
+				w.stmts.closeOn(c)
+			}
+			return nil
+		})
+		_ = conn.Close()
 	}
-	return tx.Commit()
+	w.stmts.closeLookups()
 }
