@@ -235,7 +235,13 @@ func (w *writer) tryTx(ctx context.Context, fn func(tx *batchTx) error) (began b
 			return err
 		}
 		began = true
-		if err := fn(&batchTx{ctx: ctx, conn: c, prepared: w.stmts.on(c)}); err != nil {
+		tx := batchTxs.Get().(*batchTx)
+		defer func() {
+			*tx = batchTx{} // holding on to nothing of this batch
+			batchTxs.Put(tx)
+		}()
+		tx.ctx, tx.conn, tx.prepared = ctx, c, w.stmts.on(c)
+		if err := fn(tx); err != nil {
 			_ = dtx.Rollback()
 			return err
 		}
@@ -243,6 +249,10 @@ func (w *writer) tryTx(ctx context.Context, fn func(tx *batchTx) error) (began b
 	})
 	return began, err
 }
+
+// batchTxs keeps each batch from allocating its transaction's scratch
+// space (arguments and a row, a few hundred bytes).
+var batchTxs = sync.Pool{New: func() any { return new(batchTx) }}
 
 // closeStatements closes the writer's statements on the connection the
 // pool gives (SQLite's only one) before the database closes its
