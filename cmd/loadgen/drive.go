@@ -55,7 +55,7 @@ func newDriver(cfg *config, base string, set *accountSet, nOwners, nClients int,
 		Timeout: cfg.httpTimeout,
 		Transport: &http.Transport{
 			Proxy:               nil,
-			DialContext:         loopbackDial(dialer),
+			DialContext:         loopbackDialFrom(dialer, httpSource),
 			MaxIdleConns:        cfg.inflight,
 			MaxIdleConnsPerHost: cfg.inflight,
 			MaxConnsPerHost:     cfg.inflight,
@@ -123,7 +123,7 @@ func (d *driver) connect(ctx context.Context) connectResult {
 	d.ownerDevs = d.addDevices(owner, len(d.owners), d.cfg.ownerDevices)
 	d.clientDevs = d.addDevices(client, len(d.clients), d.cfg.clientDevices)
 	dialer := &websocket.Dialer{
-		NetDialContext:   loopbackDial(&net.Dialer{Timeout: 10 * time.Second}),
+		NetDialContext:   loopbackDialFrom(&net.Dialer{Timeout: 10 * time.Second}, wsSources...),
 		HandshakeTimeout: 10 * time.Second,
 		ReadBufferSize:   1024,
 		WriteBufferSize:  1024,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -563,5 +564,41 @@ func TestSeedSQL(t *testing.T) {
 	}
 	if _, err := seedSQL(ctx, url, 1, 1, nil, time.Hour); err == nil {
 		t.Errorf("-seed sql without a key was accepted")
+	}
+}
+
+// Connections dialed with sources come from them in turn, to the target
+// asked for, and a public target is still refused.
+func TestLoopbackDialFromSources(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dial := loopbackDialFrom(newNetDialer(), net.IPv4(127, 0, 0, 2), net.IPv4(127, 0, 0, 3))
+	var from []string
+	for range 4 {
+		c, err := dial(context.Background(), "tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		from = append(from, s.RemoteAddr().(*net.TCPAddr).IP.String())
+		_ = s.Close()
+		_ = c.Close()
+	}
+	if from[0] == from[1] || from[0] != from[2] || from[1] != from[3] {
+		t.Errorf("sources in turn: got %v", from)
+	}
+	for _, ip := range from {
+		if ip != "127.0.0.2" && ip != "127.0.0.3" {
+			t.Errorf("a connection came from %s", ip)
+		}
+	}
+	if _, err := dial(context.Background(), "tcp", "93.184.216.34:80"); err == nil || !strings.Contains(err.Error(), "refusing") {
+		t.Errorf("dialed a public address: %v", err)
 	}
 }
