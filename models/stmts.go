@@ -43,6 +43,22 @@ var stmtQueries = [numStmts]string{
 	stAcceptOrder: "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
 }
 
+// ctxConn and ctxStmt are what the writer needs of a driver connection and
+// of its prepared statements: contexts throughout, as both of orderbell's
+// drivers give. A driver that does not is refused once, where its
+// connection or statement is first met.
+type ctxConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+}
+
+type ctxStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
+}
+
 // statements are the writer's statements on each driver connection it has
 // used, prepared on first use, and the two lookups that pick a lane (on
 // MySQL), which run outside the writer through database/sql.
@@ -51,11 +67,11 @@ type statements struct {
 	orderClient *sql.Stmt
 
 	mu    sync.Mutex
-	conns map[driver.Conn]*[numStmts]driver.Stmt
+	conns map[ctxConn]*[numStmts]ctxStmt
 }
 
 func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
-	s := &statements{conns: make(map[driver.Conn]*[numStmts]driver.Stmt)}
+	s := &statements{conns: make(map[ctxConn]*[numStmts]ctxStmt)}
 	var err error
 	if s.storeOwner, err = db.PrepareContext(ctx, stmtQueries[stStoreOwner]); err != nil {
 		return nil, fmt.Errorf("prepare %q: %w", stmtQueries[stStoreOwner], err)
@@ -73,7 +89,7 @@ func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
 // MySQL's went with their connection; SQLite's pool closes its one
 // connection only when it is broken, or at Close, before which the writer
 // closes its statements (closeOn).
-func (s *statements) on(conn driver.Conn) *[numStmts]driver.Stmt {
+func (s *statements) on(conn ctxConn) *[numStmts]ctxStmt {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p, ok := s.conns[conn]; ok {
@@ -84,13 +100,13 @@ func (s *statements) on(conn driver.Conn) *[numStmts]driver.Stmt {
 			delete(s.conns, c)
 		}
 	}
-	p := new([numStmts]driver.Stmt)
+	p := new([numStmts]ctxStmt)
 	s.conns[conn] = p
 	return p
 }
 
 // closeOn closes conn's statements; the caller holds conn (in Raw).
-func (s *statements) closeOn(conn driver.Conn) {
+func (s *statements) closeOn(conn ctxConn) {
 	s.mu.Lock()
 	p := s.conns[conn]
 	delete(s.conns, conn)
@@ -114,23 +130,24 @@ func (s *statements) closeLookups() {
 // batchTx is one batch's transaction on a driver connection.
 type batchTx struct {
 	ctx      context.Context
-	conn     driver.Conn
-	prepared *[numStmts]driver.Stmt
-	args     [7]driver.NamedValue
-	row      [6]driver.Value
+	conn     ctxConn
+	prepared *[numStmts]ctxStmt
+	args     [7]driver.NamedValue // the widest statement's (the inserts of an order and an alert)
+	row      [6]driver.Value      // the widest row (stOrderByID)
 }
 
-func (t *batchTx) stmt(id stmtID) (driver.Stmt, error) {
+func (t *batchTx) stmt(id stmtID) (ctxStmt, error) {
 	if st := t.prepared[id]; st != nil {
 		return st, nil
 	}
-	prep, ok := t.conn.(driver.ConnPrepareContext)
-	if !ok {
-		return nil, fmt.Errorf("database driver %T cannot prepare with a context", t.conn)
-	}
-	st, err := prep.PrepareContext(t.ctx, stmtQueries[id])
+	ds, err := t.conn.PrepareContext(t.ctx, stmtQueries[id])
 	if err != nil {
 		return nil, fmt.Errorf("prepare %q: %w", stmtQueries[id], err)
+	}
+	st, ok := ds.(ctxStmt)
+	if !ok {
+		_ = ds.Close()
+		return nil, fmt.Errorf("database driver statement %T cannot execute and query with a context", ds)
 	}
 	t.prepared[id] = st
 	return st, nil
@@ -150,11 +167,7 @@ func (t *batchTx) exec(id stmtID, args ...driver.Value) (driver.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex, ok := st.(driver.StmtExecContext)
-	if !ok {
-		return nil, fmt.Errorf("database driver statement %T cannot execute with a context", st)
-	}
-	return ex.ExecContext(t.ctx, t.named(args))
+	return st.ExecContext(t.ctx, t.named(args))
 }
 
 // queryRow runs query id with args and scans its first row into dest
@@ -164,11 +177,7 @@ func (t *batchTx) queryRow(id stmtID, args []driver.Value, dest ...any) error {
 	if err != nil {
 		return err
 	}
-	q, ok := st.(driver.StmtQueryContext)
-	if !ok {
-		return fmt.Errorf("database driver statement %T cannot query with a context", st)
-	}
-	rows, err := q.QueryContext(t.ctx, t.named(args))
+	rows, err := st.QueryContext(t.ctx, t.named(args))
 	if err != nil {
 		return err
 	}

@@ -203,8 +203,9 @@ func (w *writer) inTx(fn func(tx *batchTx) error) error {
 		defer cancel()
 	}
 	var err error
-	// A connection found broken before the batch began is replaced, as
-	// database/sql's BeginTx would.
+	// A connection found broken at BEGIN, after the pool's own check at
+	// checkout (MySQL's liveness check), is replaced, as database/sql's
+	// BeginTx would.
 	for range 3 {
 		var began bool
 		began, err = w.tryTx(ctx, fn)
@@ -222,15 +223,11 @@ func (w *writer) tryTx(ctx context.Context, fn func(tx *batchTx) error) (began b
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(driver.Conn)
+		c, ok := dc.(ctxConn)
 		if !ok {
-			return fmt.Errorf("database driver connection %T is not a driver.Conn", dc)
+			return fmt.Errorf("database driver connection %T cannot begin and prepare with a context", dc)
 		}
-		b, ok := c.(driver.ConnBeginTx)
-		if !ok {
-			return fmt.Errorf("database driver %T cannot begin with a context", c)
-		}
-		dtx, err := b.BeginTx(ctx, driver.TxOptions{})
+		dtx, err := c.BeginTx(ctx, driver.TxOptions{})
 		if err != nil {
 			return err
 		}
@@ -262,7 +259,7 @@ func (w *writer) closeStatements() {
 	defer cancel()
 	if conn, err := w.db.Conn(ctx); err == nil {
 		_ = conn.Raw(func(dc any) error {
-			if c, ok := dc.(driver.Conn); ok {
+			if c, ok := dc.(ctxConn); ok {
 				w.stmts.closeOn(c)
 			}
 			return nil
