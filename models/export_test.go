@@ -50,12 +50,8 @@ func FailAfterWrite(ctx context.Context, db *DB, p Principal) error {
 // Pragma reads an SQLite pragma on db's connection.
 func Pragma(t *testing.T, db *DB, name string) string {
 	t.Helper()
-	sqlDB, err := db.gorm.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v string
-	if err := sqlDB.QueryRow("PRAGMA " + name).Scan(&v); err != nil {
+	if err := SQL(t, db).QueryRow("PRAGMA " + name).Scan(&v); err != nil {
 		t.Fatal(err)
 	}
 	return v
