@@ -3,8 +3,6 @@ package models_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/url"
 	"os"
 	"sync"
@@ -173,16 +171,11 @@ func TestDatabaseOutage(t *testing.T) {
 	if os.Getenv(dbtest.MySQLEnv) == "" {
 		t.Skipf("%s not set", dbtest.MySQLEnv)
 	}
-	u, _ := url.Parse(dbtest.Engines(t)[1].URL(t))
-	proxy := newProxy(t, u.Host)
-	u.Host = proxy.addr
-	q := u.Query()
-	q.Set("readTimeout", "2s")
-	u.RawQuery = q.Encode()
-	db := dbtest.Open(t, u.String())
+	proxy, url := dbtest.BehindProxy(t, dbtest.Engines(t)[1].URL(t))
+	db := dbtest.Open(t, url)
 	f := newFixture(t, db)
 
-	proxy.cut()
+	proxy.Cut()
 	start := time.Now()
 	_, _, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}})
 	if !errors.Is(err, models.ErrUnavailable) {
@@ -195,7 +188,7 @@ func TestDatabaseOutage(t *testing.T) {
 	// A database that stops answering: one order waits for a timeout;
 	// a batch of them fails together after one timeout too, not one per
 	// order (orders are committed in batches, see writer.go).
-	proxy.hang()
+	proxy.Hang()
 	start = time.Now()
 	if _, _, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}}); !errors.Is(err, models.ErrUnavailable) {
 		t.Fatalf("order while the database hangs: %v; want ErrUnavailable", err)
@@ -222,90 +215,13 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	t.Logf("while the database hangs: one order fails after %v, a batch of %d after %v", one, len(errs), time.Since(start))
 
-	proxy.restore()
+	proxy.Restore()
 	if _, _, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}}); err != nil {
 		t.Fatalf("order after the outage: %v", err)
 	}
 	if notes, _ := db.NotificationsAfter(ctx, f.owner, 0); len(notes) != 1 {
 		t.Errorf("%d alerts stored; want exactly the one committed order's", len(notes))
 	}
-}
-
-// proxy forwards TCP to a target until cut, which also drops every open
-// connection; restore accepts again.
-type proxy struct {
-	t      *testing.T
-	addr   string
-	target string
-	mu     sync.Mutex
-	down   bool
-	hung   bool // with down: accept, then say nothing
-	conns  []net.Conn
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{t: t, addr: ln.Addr().String(), target: target}
-	t.Cleanup(func() { _ = ln.Close(); p.cut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			if p.down && p.hung {
-				p.conns = append(p.conns, c)
-				p.mu.Unlock()
-				continue
-			}
-			if p.down {
-				p.mu.Unlock()
-				_ = c.Close()
-				continue
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				p.mu.Unlock()
-				_ = c.Close()
-				continue
-			}
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(s, c); _ = s.Close() }()
-			go func() { _, _ = io.Copy(c, s); _ = c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for _, c := range p.conns {
-		_ = c.Close()
-	}
-	p.conns = nil
-}
-
-// hang drops every open connection, then accepts new ones and says
-// nothing on them: a database that stopped answering.
-func (p *proxy) hang() {
-	p.cut()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.hung = true
-}
-
-func (p *proxy) restore() {
-	p.cut()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down, p.hung = false, false
 }
 
 // Nodes starting together on one empty database all come up with the one
