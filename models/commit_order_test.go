@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -18,7 +19,7 @@ type handedOver struct {
 	mismatched []string
 }
 
-func (h *handedOver) add(o models.Order, n models.Notification) {
+func (h *handedOver) add(o models.Order, n models.Notification, _ string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.ids = append(h.ids, n.ID)
@@ -106,6 +107,44 @@ func TestAlertsHandedOverInCommitOrder(t *testing.T) {
 		// committed and handed over in id order.
 		if !slices.IsSorted(ids) {
 			t.Errorf("handed over out of id order: %v", ids)
+		}
+	})
+}
+
+// The socket a change came from (WithOrigin: the X-Socket-Id of the
+// request) reaches the hook with that change alone, on both kinds of
+// change; a change without one hands over "".
+func TestOriginHandedOverWithItsChange(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		f := newFixture(t, db)
+		var mu sync.Mutex
+		origins := map[string]string{} // "place 12" / "accept 12" → origin
+		db.OnCommit(func(o models.Order, n models.Notification, origin string) {
+			mu.Lock()
+			defer mu.Unlock()
+			origins[fmt.Sprintf("%s %d", n.Event, o.ID)] = origin
+		})
+		placed, _, err := db.PlaceOrder(models.WithOrigin(ctx, "phone-1"), f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, _ := f.order(t, db)
+		if _, _, err := db.AcceptOrder(models.WithOrigin(ctx, "tablet-2"), f.owner, placed.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.AcceptOrder(ctx, f.owner, plain.ID); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{
+			fmt.Sprintf("%s %d", models.EventSubmitOrder, placed.ID):   "phone-1",
+			fmt.Sprintf("%s %d", models.EventSubmitOrder, plain.ID):    "",
+			fmt.Sprintf("%s %d", models.EventApprovalOrder, placed.ID): "tablet-2",
+			fmt.Sprintf("%s %d", models.EventApprovalOrder, plain.ID):  "",
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !maps.Equal(origins, want) {
+			t.Fatalf("handed over origins %v, want %v", origins, want)
 		}
 	})
 }

@@ -221,13 +221,14 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // OnCommit sets f to be called with the order PlaceOrder or AcceptOrder
-// changed and the alert it stored, once its transaction has committed,
-// before PlaceOrder or AcceptOrder returns. It is called from the writer
+// changed, the alert it stored and the socket the change came from (the
+// ctx's WithOrigin, or ""), once its transaction has committed, before
+// PlaceOrder or AcceptOrder returns. It is called from the writer
 // goroutine that committed the change; one account's alerts are all
 // committed by the same writer goroutine, so f gets each account's alerts in
 // the order of their ids. f must not block: it holds up the writer. A later
 // call replaces f; nil removes it.
-func (db *DB) OnCommit(f func(Order, Notification)) {
+func (db *DB) OnCommit(f func(o Order, n Notification, origin string)) {
 	if f == nil {
 		db.w.committed.Store(nil)
 		return

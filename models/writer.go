@@ -62,7 +62,7 @@ type writer struct {
 	// committed, if set (DB.OnCommit), gets the order and alert of every
 	// change a writer goroutine committed, in the order of its commits,
 	// before the change's caller learns its outcome.
-	committed atomic.Pointer[func(Order, Notification)]
+	committed atomic.Pointer[func(Order, Notification, string)]
 	// ckpt, if not nil (SQLite), is told of each batch committed.
 	ckpt *checkpointer
 }
@@ -181,7 +181,7 @@ func (w *writer) commit(batch []*change) {
 			} else if results[i] == nil && c.alert != nil {
 				c.alert.CommittedAt = time.Now()
 				if committed != nil && c.order != nil {
-					(*committed)(*c.order, *c.alert)
+					(*committed)(*c.order, *c.alert, originOf(c.ctx))
 				}
 			}
 			c.done <- results[i]

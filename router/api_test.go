@@ -2,6 +2,7 @@ package router_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -429,6 +430,14 @@ func TestForeignOrigin(t *testing.T) {
 		if n := len(h.notes.all()); n != 2 {
 			t.Errorf("%d orders alerted; want 2 (the refused ones write nothing)", n)
 		}
+		// An allowed page's preflight may name its socket (X-Socket-Id).
+		pre := h.do(req{method: "OPTIONS", path: "/order", header: map[string]string{
+			"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
+			"Access-Control-Request-Headers": "content-type,x-socket-id",
+		}})
+		if allowed := strings.ToLower(pre.header.Get("Access-Control-Allow-Headers")); pre.status >= 300 || !strings.Contains(allowed, "x-socket-id") {
+			t.Errorf("preflight with X-Socket-Id: %d, allowed headers %q", pre.status, allowed)
+		}
 		// A foreign page never gets a CORS grant, so it cannot read answers.
 		if r := h.do(req{method: "GET", path: "/orders", token: token, header: map[string]string{"Origin": "https://evil.example"}}); r.header.Get("Access-Control-Allow-Origin") != "" {
 			t.Errorf("GET /orders from evil: %d with ACAO %q", r.status, r.header.Get("Access-Control-Allow-Origin"))
@@ -448,6 +457,60 @@ func TestAPIRefusesOtherAlgorithms(t *testing.T) {
 		r := h.do(req{method: "GET", path: "/orders", header: map[string]string{"Authorization": "Bearer " + s.token}})
 		if r.status != 200 {
 			t.Errorf("Bearer token: %d %s", r.status, r.body)
+		}
+	})
+}
+
+// X-Socket-Id names the device making a change: its ORDER_UPDATED skips
+// that socket. A well-formed id reaches the notifier with its change (the
+// socket tests check what the devices then get); one that is no socket id
+// is refused with a message, and nothing is stored or sent.
+func TestSocketIDOfTheActingDevice(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		h := newHarness(t, db, router.Config{})
+		s := h.shop("owner@example.com")
+		_, token := h.account(models.RoleClient, "client@example.com")
+		order := map[string]any{"store_id": s.storeID, "items": []any{map[string]any{"menu_id": s.menus[0], "count": 1}}}
+		place := func(sid string) response {
+			return h.do(req{method: "POST", path: "/order", token: token, body: order, header: map[string]string{"X-Socket-Id": sid}})
+		}
+		accept := func(id int64, sid string) response {
+			return h.do(req{method: "PATCH", path: "/order-receive/" + itoa(id), token: s.token, header: map[string]string{"X-Socket-Id": sid}})
+		}
+
+		for _, bad := range []string{"has space", "semi;colon", "a/b", strings.Repeat("x", 37), "\"quoted\""} {
+			if r := place(bad); r.status != 400 || !strings.Contains(r.message(t), "X-Socket-Id") {
+				t.Errorf("POST /order with X-Socket-Id %q: %d %s; want 400 naming the header", bad, r.status, r.body)
+			}
+		}
+		var orders []map[string]any
+		h.do(req{method: "GET", path: "/orders", token: token}).json(t, &orders)
+		if len(orders) != 0 || len(h.notes.all()) != 0 || len(h.notes.allUpdates()) != 0 {
+			t.Fatalf("refused orders left %d orders, %d alerts, %d updates", len(orders), len(h.notes.all()), len(h.notes.allUpdates()))
+		}
+
+		var placed, plain struct {
+			OrderID int64 `json:"order_id"`
+		}
+		r := place("Aq3_x-9ZkLmN0pQrStUvWxYz")
+		r.json(t, &placed)
+		place("").json(t, &plain) // an empty header is no header
+		if r := accept(placed.OrderID, "not a socket"); r.status != 400 {
+			t.Fatalf("PATCH with a malformed X-Socket-Id: %d %s; want 400", r.status, r.body)
+		}
+		if r := accept(placed.OrderID, "owner-tablet_2"); r.status != 200 {
+			t.Fatalf("PATCH: %d %s", r.status, r.body)
+		}
+		want := []update{
+			{placed.OrderID, models.StatusPending, "Aq3_x-9ZkLmN0pQrStUvWxYz"},
+			{plain.OrderID, models.StatusPending, ""},
+			{placed.OrderID, models.StatusAccepted, "owner-tablet_2"},
+		}
+		if got := h.notes.allUpdates(); !slices.Equal(got, want) {
+			t.Fatalf("updates %+v, want %+v", got, want)
+		}
+		if n := len(h.notes.all()); n != 3 {
+			t.Fatalf("%d alerts, want 3: the header never holds an alert back", n)
 		}
 	})
 }

@@ -20,8 +20,16 @@ import (
 
 // recorder is a Notifier that keeps what it was asked to deliver.
 type recorder struct {
-	mu   sync.Mutex
-	sent []models.Notification
+	mu      sync.Mutex
+	sent    []models.Notification
+	updates []update
+}
+
+// update is one OrderUpdated call.
+type update struct {
+	orderID int64
+	status  int
+	origin  string
 }
 
 func (r *recorder) Notify(n models.Notification) {
@@ -30,7 +38,17 @@ func (r *recorder) Notify(n models.Notification) {
 	r.sent = append(r.sent, n)
 }
 
-func (r *recorder) OrderUpdated(models.Order) {}
+func (r *recorder) OrderUpdated(o models.Order, origin string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.updates = append(r.updates, update{o.ID, o.Status, origin})
+}
+
+func (r *recorder) allUpdates() []update {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]update(nil), r.updates...)
+}
 
 func (r *recorder) all() []models.Notification {
 	r.mu.Lock()

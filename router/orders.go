@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -41,6 +42,11 @@ func (s *Server) placeOrder(c *gin.Context, p models.Principal) {
 		s.tooMany(c, wait)
 		return
 	}
+	ctx, err := originContext(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	body, err := readBody(c)
 	if err != nil {
 		s.fail(c, err)
@@ -69,7 +75,7 @@ func (s *Server) placeOrder(c *gin.Context, p models.Principal) {
 	}
 	// The order writer handed the order and its alert to the notifier,
 	// in commit order (see New).
-	order, _, err := s.db.PlaceOrder(c.Request.Context(), p, storeID, lines)
+	order, _, err := s.db.PlaceOrder(ctx, p, storeID, lines)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -103,12 +109,39 @@ func (s *Server) acceptOrder(c *gin.Context, p models.Principal) {
 		s.fail(c, err)
 		return
 	}
-	order, _, err := s.db.AcceptOrder(c.Request.Context(), p, orderID)
+	ctx, err := originContext(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	order, _, err := s.db.AcceptOrder(ctx, p, orderID)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, acceptedResponse{ClientID: order.ClientID, OrderID: order.ID, Status: order.Status})
+}
+
+// originHeader names the socket of the device making a change, as Laravel
+// Echo's X-Socket-ID: the ORDER_UPDATED the change sends to the acting
+// party's devices skips that socket, which has the answer to its request.
+// Alerts are never skipped. The project's pages send it once connected.
+const originHeader = "X-Socket-Id"
+
+// originContext is the request's context, marked with the socket its
+// X-Socket-Id names (models.WithOrigin), if it names one. A value that is
+// no Socket.IO socket id is refused rather than ignored: the client that
+// sends it has a bug.
+func originContext(c *gin.Context) (context.Context, error) {
+	ctx := c.Request.Context()
+	sid := c.GetHeader(originHeader)
+	if sid == "" {
+		return ctx, nil
+	}
+	if !socket.IsSocketID(sid) {
+		return nil, badRequest("%s must be a Socket.IO socket id (socket.id of a connected socket)", originHeader)
+	}
+	return models.WithOrigin(ctx, sid), nil
 }
 
 func (s *Server) listOrders(c *gin.Context, p models.Principal) {

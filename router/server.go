@@ -105,9 +105,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	// it got) would never be sent the other; and an order's acceptance
 	// could overtake its placing on the way to the customer's devices.
 	notifier := deps.Notifier
-	deps.DB.OnCommit(func(o models.Order, n models.Notification) {
+	deps.DB.OnCommit(func(o models.Order, n models.Notification, origin string) {
 		notifier.Notify(n)
-		notifier.OrderUpdated(o)
+		notifier.OrderUpdated(o, origin)
 	})
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
@@ -130,7 +130,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.engine.Use(exceptSockets(cors.New(cors.Config{
 			AllowOrigins:     cfg.AllowedOrigins,
 			AllowMethods:     []string{"GET", "POST", "PATCH", "PUT", "DELETE"},
-			AllowHeaders:     []string{"Content-Type", "Authorization"},
+			AllowHeaders:     []string{"Content-Type", "Authorization", originHeader},
 			AllowCredentials: true,
 			MaxAge:           time.Hour,
 		})))

@@ -21,14 +21,16 @@ type Notifier interface {
 	// OrderUpdated tells the devices of the party the change sent no
 	// alert to its new status (ORDER_UPDATED), so lists update in place
 	// and the owner's other devices stop ringing for an accepted order.
-	OrderUpdated(o models.Order)
+	// origin, if not "", is the socket of the device that made the change
+	// (models.WithOrigin): it already knows, and is skipped.
+	OrderUpdated(o models.Order, origin string)
 }
 
 // Nop is a Notifier that delivers nothing, for tests of the HTTP API alone.
 type Nop struct{}
 
-func (Nop) Notify(models.Notification) {}
-func (Nop) OrderUpdated(models.Order)  {}
+func (Nop) Notify(models.Notification)        {}
+func (Nop) OrderUpdated(models.Order, string) {}
 
 // EventOrderUpdated is orderbell's own event, added to the original two.
 const EventOrderUpdated = "ORDER_UPDATED"

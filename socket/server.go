@@ -17,6 +17,7 @@ import (
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	socketio "github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
+	"github.com/zishang520/socket.io/v3/pkg/utils"
 	"golang.org/x/time/rate"
 
 	"github.com/orderbell/orderbell/auth"
@@ -95,11 +96,12 @@ type deliveryQueue struct {
 }
 
 // delivery is one queued emit: a stored alert, or (update) ORDER_UPDATED
-// for order. Rooms and payloads are built when it is delivered, not by the
-// order writer that queues it.
+// for order, skipping the socket origin. Rooms and payloads are built when
+// it is delivered, not by the order writer that queues it.
 type delivery struct {
 	alert  models.Notification
 	order  models.Order
+	origin string
 	update bool
 }
 
@@ -456,9 +458,17 @@ func (s *Server) Notify(n models.Notification) {
 // APPROVAL_ORDER). It is state, not an alert: not stored, not replayed
 // (pages load the state). Queued behind the account's earlier deliveries,
 // an owner's other devices get an order's acceptance after its alert.
-func (s *Server) OrderUpdated(o models.Order) {
-	s.enqueue(updatedParty(o), delivery{order: o, update: true})
+// The socket origin (the X-Socket-Id of the request that made the change),
+// if given, is skipped: that device made the change and has its answer.
+// Every socket is in the room of its own id, so a socket of another account
+// named here changes nothing: it is not in the party's room.
+func (s *Server) OrderUpdated(o models.Order, origin string) {
+	s.enqueue(updatedParty(o), delivery{order: o, origin: origin, update: true})
 }
+
+// IsSocketID reports whether sid has the form of a Socket.IO socket id
+// (what a client reads as socket.id), by the library's own rule.
+func IsSocketID(sid string) bool { return utils.IsValidSid(sid) }
 
 // updatedParty is who ORDER_UPDATED about o goes to.
 func updatedParty(o models.Order) models.Principal {
@@ -507,7 +517,7 @@ func (s *Server) deliverQueued(q *deliveryQueue) {
 func (s *Server) deliver(d *delivery) {
 	if d.update {
 		o := &d.order
-		s.broadcast(updatedParty(*o).Room(), "", EventOrderUpdated, OrderUpdate{
+		s.broadcast(updatedParty(*o).Room(), socketio.Room(d.origin), EventOrderUpdated, OrderUpdate{
 			OrderID: o.ID, Status: o.Status, StoreID: o.StoreID, ClientID: o.ClientID, OwnerID: o.OwnerID,
 			TotalPrice: o.TotalPrice, UpdatedAt: FormatTime(o.UpdatedAt),
 		})

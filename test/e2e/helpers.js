@@ -566,8 +566,8 @@ export function connectV2(server, { token, transports, label = 'v2', timeoutMs =
     ...(wsOnly ? { extraHeaders: cookie } : {}),
   });
   const device = new Device(socket, 2, label);
-  // v2 has no onAny: record the events of the protocol.
-  for (const ev of [SUBMIT_ORDER, APPROVAL_ORDER]) socket.on(ev, (...args) => device.record(ev, args));
+  // v2 has no onAny: record the events of the protocol, and orderbell's.
+  for (const ev of [SUBMIT_ORDER, APPROVAL_ORDER, 'ORDER_UPDATED']) socket.on(ev, (...args) => device.record(ev, args));
   const connected = new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.close();

@@ -4,8 +4,8 @@ import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  APPROVAL_ORDER, SUBMIT_ORDER, acceptOrder, connectV4, makeTest, newOwnerWithStore, placeOrder,
-  signupAndLogin, startServer,
+  APPROVAL_ORDER, SUBMIT_ORDER, acceptOrder, connectV2, connectV4, expectStatus, http, makeTest,
+  newOwnerWithStore, placeOrder, signupAndLogin, startServer,
 } from './helpers.js';
 
 const ORDER_UPDATED = 'ORDER_UPDATED';
@@ -50,6 +50,68 @@ describe('ORDER_UPDATED', () => {
     assert.deepEqual(names(clientPhone), [ORDER_UPDATED, APPROVAL_ORDER]);
     assert.deepEqual(names(clientPC), [ORDER_UPDATED, APPROVAL_ORDER]);
     assert.deepEqual(names(other), []);
+  });
+});
+
+describe('X-Socket-Id: the device that made the change', () => {
+  // A page sends its socket.id with POST /order and PATCH /order-receive
+  // (as Laravel Echo's X-Socket-ID): that device has the answer to its
+  // request, so the change's ORDER_UPDATED skips it; the party's other
+  // devices still get it, and every alert still goes to every device.
+  test('is not told again; its other devices are, and another account\'s socket id changes nothing', async (t) => {
+    const owner = await newOwnerWithStore(server, 'origin');
+    const client = await signupAndLogin(server, 'client', 'origin-client');
+    const stranger = await newOwnerWithStore(server, 'origin-stranger');
+    const ownerA = t.track(await connectV4(server, { token: owner.token, label: 'owner A' }));
+    const ownerB = t.track(await connectV4(server, { token: owner.token, transports: ['websocket'], label: 'owner B' }));
+    // The old protocol's socket id (the Engine.IO id) works as well.
+    const phone = t.track(await connectV2(server, { token: client.token, label: 'client phone (v2)' }));
+    const pc = t.track(await connectV4(server, { token: client.token, label: 'client PC' }));
+    const other = t.track(await connectV4(server, { token: stranger.token, label: 'stranger' }));
+    assert.ok(phone.socket.id && pc.socket.id && ownerA.socket.id, 'every socket has an id');
+
+    const items = [{ menu_id: owner.menus[0].menu_id, count: 1 }];
+    const order = (sid) => http(server, 'POST', '/order', {
+      token: client.token, body: { store_id: owner.storeId, items }, headers: { 'X-Socket-Id': sid },
+    });
+    const first = expectStatus(await order(phone.socket.id), 201, 'order from the phone');
+    const byId = (id) => (p) => p.order_id === id;
+    await pc.waitFor(ORDER_UPDATED, byId(first.order_id));
+    await Promise.all([ownerA, ownerB].map((d) => d.waitFor(SUBMIT_ORDER, byId(first.order_id))));
+
+    expectStatus(await http(server, 'PATCH', `/order-receive/${first.order_id}`, {
+      token: owner.token, headers: { 'X-Socket-Id': ownerA.socket.id },
+    }), 200, 'accept from owner A');
+    await ownerB.waitFor(ORDER_UPDATED, byId(first.order_id));
+    await Promise.all([phone, pc].map((d) => d.waitFor(APPROVAL_ORDER, byId(first.order_id))));
+
+    // Another account's socket is not in this party's room: nothing skipped.
+    const second = expectStatus(await order(other.socket.id), 201, 'order naming the stranger\'s socket');
+    await Promise.all([phone, pc].map((d) => d.waitFor(ORDER_UPDATED, byId(second.order_id))));
+    await Promise.all([ownerA, ownerB].map((d) => d.waitFor(SUBMIT_ORDER, byId(second.order_id))));
+
+    await Promise.all([ownerA, ownerB, phone, pc, other].map((d) => d.flush()));
+    const seen = (d) => d.events.map((e) => `${e.event} ${e.data.order_id}`);
+    const [f, s] = [first.order_id, second.order_id];
+    assert.deepEqual(seen(phone), [`${APPROVAL_ORDER} ${f}`, `${ORDER_UPDATED} ${s}`]);
+    assert.deepEqual(seen(pc), [`${ORDER_UPDATED} ${f}`, `${APPROVAL_ORDER} ${f}`, `${ORDER_UPDATED} ${s}`]);
+    assert.deepEqual(seen(ownerA), [`${SUBMIT_ORDER} ${f}`, `${SUBMIT_ORDER} ${s}`]);
+    assert.deepEqual(seen(ownerB), [`${SUBMIT_ORDER} ${f}`, `${ORDER_UPDATED} ${f}`, `${SUBMIT_ORDER} ${s}`]);
+    assert.deepEqual(seen(other), []);
+  });
+
+  test('a value that is no socket id is refused and changes nothing', async () => {
+    const owner = await newOwnerWithStore(server, 'origin-bad');
+    const client = await signupAndLogin(server, 'client', 'origin-bad-client');
+    const res = await http(server, 'POST', '/order', {
+      token: client.token,
+      body: { store_id: owner.storeId, items: [{ menu_id: owner.menus[0].menu_id, count: 1 }] },
+      headers: { 'X-Socket-Id': 'not a socket id' },
+    });
+    assert.equal(res.status, 400);
+    assert.match(res.body.message, /X-Socket-Id/);
+    const orders = expectStatus(await http(server, 'GET', '/orders', { token: client.token }), 200, 'GET /orders');
+    assert.deepEqual(orders, []);
   });
 });
 
