@@ -202,13 +202,19 @@
     }
     return li;
   }
+  // This page's socket, named on the changes it makes: the server then
+  // skips it when it tells the account's devices (ORDER_UPDATED); this
+  // page has the answer to its own request.
+  function fromThisDevice() {
+    return state.socket && state.socket.connected && state.socket.id ? { 'X-Socket-Id': state.socket.id } : {};
+  }
   if (ordersList && role === 'owner') {
     ordersList.addEventListener('click', async (e) => {
       const button = e.target.closest('.approval-button');
       if (!button) return;
       button.disabled = true;
       const res = await fetch(`/order-receive/${encodeURIComponent(button.dataset.orderId)}`, {
-        method: 'PATCH', credentials: 'same-origin',
+        method: 'PATCH', credentials: 'same-origin', headers: fromThisDevice(),
       });
       if (res.ok) {
         // The original page's own emit; orderbell already rang the customer.
@@ -246,7 +252,7 @@
       try {
         const res = await fetch('/order', {
           method: 'POST', credentials: 'same-origin',
-          headers: { 'Content-Type': 'application/json' },
+          headers: { 'Content-Type': 'application/json', ...fromThisDevice() },
           body: JSON.stringify({ store_id: Number(menuForm.dataset.storeId), items }),
         });
         const data = await res.json().catch(() => ({}));

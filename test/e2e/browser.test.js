@@ -81,7 +81,9 @@ describe('pages ring', () => {
       await customer.page.fill('#count-1', '2');
       await customer.page.fill('#count-3', '1');
       assert.equal(await customer.page.textContent('#order-total'), '12,500원');
+      const post = customer.page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/order', { timeout: WAIT });
       await customer.page.click('#order-button');
+      assert.equal((await post).headers()['x-socket-id'], await customer.page.evaluate(() => window.orderbell.socket.id));
       await customer.page.waitForSelector('#order-status:has-text("주문이 접수되었습니다")', { timeout: WAIT });
 
       // Both owner pages show the toast, with its text, and stay where they are.
@@ -109,7 +111,14 @@ describe('pages ring', () => {
       // its toast for that order is withdrawn.
       await open(pc.page, '/mypage');
       await open(customer.page, '/mypage');
+      // The PC names its socket on the PATCH (X-Socket-Id), so the server
+      // tells only the other devices; the PC updates its own list.
+      const patch = pc.page.waitForRequest((r) => r.method() === 'PATCH', { timeout: WAIT });
       await pc.page.click(`li[data-order-id="${orderId}"] .approval-button`);
+      const pcSocket = await pc.page.evaluate(() => window.orderbell.socket.id);
+      assert.ok(pcSocket);
+      assert.equal((await patch).headers()['x-socket-id'], pcSocket);
+      await pc.page.waitForSelector(`li[data-order-id="${orderId}"] .state:has-text("승인됨")`, { timeout: WAIT });
       await phone.page.waitForSelector(`li[data-order-id="${orderId}"] .state:has-text("승인됨")`, { timeout: WAIT });
       assert.equal(await phone.page.locator(`li[data-order-id="${orderId}"] .approval-button`).count(), 0);
       assert.equal(await toastsFor(phone.page, id), 0);
