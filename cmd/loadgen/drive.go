@@ -407,7 +407,7 @@ func (d *driver) pairOf(i int) (c, o int) {
 func (d *driver) httpOrder(ctx context.Context, tr *tracker, i int) {
 	c, o := d.pairOf(i)
 	submitAt := d.clock()
-	status, body, err := d.do(ctx, http.MethodPost, "/order", d.clients[c].Token, d.orderBodies[o])
+	status, body, err := d.do(ctx, http.MethodPost, "/order", d.clients[c].Token, d.orderBodies[o], d.origin(d.clientDevs[c]))
 	tr.httpDone(true, d.clock()-submitAt)
 	if err != nil || status != http.StatusCreated {
 		tr.httpError(httpErrKind("POST /order", status, err), httpErrDetail("POST /order", status, body, err))
@@ -429,7 +429,7 @@ func (d *driver) httpOrder(ctx context.Context, tr *tracker, i int) {
 	approveAt := d.clock()
 	tr.accepting(placed.OrderID, approveAt)
 	path := "/order-receive/" + strconv.FormatInt(placed.OrderID, 10)
-	status, body, err = d.do(ctx, http.MethodPatch, path, d.owners[o].Token, nil)
+	status, body, err = d.do(ctx, http.MethodPatch, path, d.owners[o].Token, nil, d.origin(d.ownerDevs[o]))
 	tr.httpDone(false, d.clock()-approveAt)
 	if err != nil || status != http.StatusOK {
 		tr.acceptFailed(placed.OrderID)
@@ -437,7 +437,17 @@ func (d *driver) httpOrder(ctx context.Context, tr *tracker, i int) {
 	}
 }
 
-func (d *driver) do(ctx context.Context, method, path, token string, body []byte) (int, []byte, error) {
+// origin is the X-Socket-Id of a request made from an account's first
+// device (empty with -socket-id=false): as orderbell's own pages do, so
+// the ORDER_UPDATED the change causes skips that device.
+func (d *driver) origin(devs []*device) string {
+	if !d.cfg.socketID || len(devs) == 0 {
+		return ""
+	}
+	return devs[0].sid
+}
+
+func (d *driver) do(ctx context.Context, method, path, token string, body []byte, socketID string) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -451,6 +461,9 @@ func (d *driver) do(ctx context.Context, method, path, token string, body []byte
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
+	if socketID != "" {
+		req.Header.Set("X-Socket-Id", socketID)
+	}
 	resp, err := d.hc.Do(req)
 	if err != nil {
 		return 0, nil, err

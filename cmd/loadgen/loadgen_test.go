@@ -602,3 +602,40 @@ func TestLoopbackDialFromSources(t *testing.T) {
 		t.Errorf("dialed a public address: %v", err)
 	}
 }
+
+// A device keeps the socket id the server's CONNECT gives, and the http
+// flow's requests name it (X-Socket-Id), as orderbell's pages do; with
+// -socket-id=false they do not.
+func TestSocketIDSentWithRequests(t *testing.T) {
+	relay := &fakeRelay{key: []byte("k"), rooms: map[string][]*fakeConn{}}
+	srv := httptest.NewServer(relay)
+	defer srv.Close()
+	dev := &device{}
+	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+	if err := dev.connect(context.Background(), websocket.DefaultDialer, wsURL, mintToken([]byte("k"), "client", 1, time.Now(), time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	defer dev.conn.Close()
+	if dev.sid != "x" {
+		t.Fatalf("sid %q, want the CONNECT packet's \"x\"", dev.sid)
+	}
+
+	got := make(chan string, 1)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("X-Socket-Id")
+	}))
+	defer api.Close()
+	for _, send := range []bool{true, false} {
+		d := &driver{cfg: &config{socketID: send}, base: api.URL, hc: api.Client()}
+		if _, _, err := d.do(context.Background(), http.MethodPatch, "/order-receive/1", "tok", nil, d.origin([]*device{dev})); err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if send {
+			want = "x"
+		}
+		if h := <-got; h != want {
+			t.Errorf("-socket-id=%v: X-Socket-Id %q, want %q", send, h, want)
+		}
+	}
+}

@@ -77,6 +77,7 @@ type config struct {
 	accountsOut     string
 	clientIDBase    int64
 	match           string
+	socketID        bool
 	inflight        int
 	dialConcurrency int
 	connectTimeout  time.Duration
@@ -116,6 +117,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.accounts, "accounts", "", "use the accounts in this file (from -accounts-out) instead of seeding")
 	fs.StringVar(&cfg.accountsOut, "accounts-out", "", "write the seeded accounts (ids, tokens, stores) to this file")
 	fs.Int64Var(&cfg.clientIDBase, "client-id-base", 1_000_000, "with -seed none: customer ids start after this, so bare-id rooms never mix an owner and a customer")
+	fs.BoolVar(&cfg.socketID, "socket-id", true, "http flow: send the acting device's socket id (X-Socket-Id), as orderbell's pages do, so its ORDER_UPDATED skips that device")
 	fs.StringVar(&cfg.match, "match", "id", "id: match alerts to orders by payload order_id; fifo: by arrival order per device (servers whose alerts carry no order_id)")
 	fs.IntVar(&cfg.inflight, "inflight", 512, "most orders (HTTP request pairs) outstanding at once")
 	fs.IntVar(&cfg.dialConcurrency, "dial-concurrency", 50, "connections being opened at once")
@@ -490,7 +492,7 @@ func (cfg *config) asMap(nOwners, nClients int) map[string]any {
 		"url": cfg.url, "flow": cfg.flow, "conns": cfg.conns, "owners": nOwners, "clients": nClients,
 		"owner_devices": cfg.ownerDevices, "client_devices": cfg.clientDevices, "owner_share": cfg.ownerShare,
 		"rate": cfg.rate, "duration_s": cfg.duration.Seconds(), "p99_limit_ms": cfg.p99Limit.Seconds() * 1000,
-		"seed": cfg.seed, "match": cfg.match, "inflight": cfg.inflight, "dial_concurrency": cfg.dialConcurrency,
+		"seed": cfg.seed, "match": cfg.match, "socket_id": cfg.socketID, "inflight": cfg.inflight, "dial_concurrency": cfg.dialConcurrency,
 		"pid": cfg.pid, "db_pid": cfg.dbPid, "settle_s": cfg.settle.Seconds(), "drain_s": cfg.drain.Seconds(),
 	}
 	if cfg.ramp != "" {

@@ -23,6 +23,7 @@ type device struct {
 	slot    int // which of the account's devices
 
 	conn *websocket.Conn
+	sid  string     // the socket id the server's CONNECT gave (socket.id)
 	wmu  sync.Mutex // gorilla allows one writer at a time
 	idle time.Duration
 	// lastPing and lastMessage are when the reader last got a ping (and
@@ -127,8 +128,12 @@ func (d *device) connect(ctx context.Context, dialer *websocket.Dialer, wsURL, t
 		}
 		switch p.Type {
 		case sioConnect:
+			var c struct {
+				SID string `json:"sid"`
+			}
+			_ = json.Unmarshal(p.Data, &c)
 			_ = conn.SetReadDeadline(time.Time{})
-			d.conn = conn
+			d.conn, d.sid = conn, c.SID
 			return nil
 		case sioConnectError:
 			var e struct {
