@@ -202,10 +202,11 @@ func (a *adapter) _encode(packet *parser.Packet, packetOpts *WriteOptions) []typ
 	if len(encodedPackets) == 1 {
 		if p, ok := encodedPackets[0].(*types.StringBuffer); ok {
 			// "4" being the "message" packet type in the Engine.IO protocol
-			data := types.NewStringBufferString("4")
-			_, _ = data.Write(p.Bytes())
+			// (orderbell patch: made at its size, not grown from "4")
+			frame := make([]byte, 0, 1+p.Len())
+			frame = append(append(frame, '4'), p.Bytes()...)
 			// see https://github.com/websockets/ws/issues/617#issuecomment-283002469
-			packetOpts.WsPreEncodedFrame = data
+			packetOpts.WsPreEncodedFrame = types.NewStringBuffer(frame)
 		}
 	}
 

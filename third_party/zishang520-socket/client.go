@@ -215,6 +215,16 @@ func (c *Client) WriteToEngine(encodedPackets []types.BufferInterface, opts *Wri
 	}
 
 	for _, encodedPacket := range encodedPackets {
+		// orderbell patch: a text packet is shared, not copied, by every
+		// socket a broadcast reaches. Each gets a reader of its own (a
+		// transport reads the packet as it encodes it) over the same bytes,
+		// clipped to their length so that nothing can append into them.
+		// Upstream copied the bytes, with the buffer's spare capacity, for
+		// each socket. Binary packets are still cloned.
+		if text, ok := encodedPacket.(*types.StringBuffer); ok {
+			c.conn.Write(types.NewStringBuffer(slices.Clip(text.Bytes())), &opts.Options, nil)
+			continue
+		}
 		c.conn.Write(encodedPacket.Clone(), &opts.Options, nil)
 	}
 }
