@@ -118,7 +118,7 @@ func TestOriginHandedOverWithItsChange(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		f := newFixture(t, db)
 		var mu sync.Mutex
-		origins := map[string]string{} // "place 12" / "accept 12" → origin
+		origins := map[string]string{} // "<event> <order id>" → origin
 		db.OnCommit(func(o models.Order, n models.Notification, origin string) {
 			mu.Lock()
 			defer mu.Unlock()
