@@ -25,7 +25,54 @@ const (
 	// writeTimeout bounds one batch's transaction on MySQL; a change waits
 	// at most for the batch before it and its own.
 	writeTimeout = 10 * time.Second
+
+	// Group commit. A batch is what has queued by the time the writer
+	// turns to it: under a steady stream one or two changes, and every
+	// commit writes each page it touched (on SQLite a frame of the log
+	// each). A writer goroutine that batched busyRate changes a second or
+	// more over the last paceSlot waits up to commitWait for its batch to
+	// reach groupSize: fewer, larger commits for at most commitWait more
+	// latency. A quieter writer never waits. commitWait is a millisecond
+	// because a Go timer cannot fire sooner in a process with nothing
+	// else to run (the runtime's poller sleeps in whole milliseconds): a
+	// smaller value would only pretend. Measured on SQLite at 1,000
+	// orders/s (bench/README.md, "Eleventh round"): 1.9 → 3.3 changes a
+	// commit, 28 → 16–18 write calls and ~15% less CPU per order, for ~1 ms
+	// more latency at the median.
+	commitWait = time.Millisecond
+	groupSize  = 3
+	busyRate   = 1000 // changes a second
+	// paceSlot is how long pace counts changes for its estimate.
+	paceSlot = 100 * time.Millisecond
 )
+
+// pace estimates how often changes come to one writer goroutine, from the
+// changes it batched in the last whole paceSlot.
+type pace struct {
+	slotStart   time.Time
+	count, last int // changes batched in the current slot and the one before
+}
+
+// add counts n changes batched at now.
+func (p *pace) add(now time.Time, n int) {
+	if since := now.Sub(p.slotStart); since >= paceSlot {
+		p.last = p.count
+		if since >= 2*paceSlot {
+			p.last = 0 // a whole slot went by with nothing
+		}
+		p.count, p.slotStart = 0, now
+	}
+	p.count += n
+}
+
+// busy reports whether the last slot's changes came at busyRate or more,
+// and the writer has not since been quiet for a slot.
+func (p *pace) busy(now time.Time) bool {
+	if now.Sub(p.slotStart) >= 2*paceSlot {
+		return false
+	}
+	return time.Duration(p.last)*time.Second >= busyRate*paceSlot
+}
 
 // change is one unit of work for the writer: run does every check before
 // its first write, so a change refused with an *Error has written nothing
@@ -125,17 +172,22 @@ func (w *writer) close() {
 func (w *writer) loop(queue chan *change) {
 	defer w.wg.Done()
 	batch := make([]*change, 0, maxBatch)
+	var recent pace
+	wait := time.NewTimer(commitWait)
+	wait.Stop()
 	for c := range queue {
 		batch = append(batch[:0], c)
 		// Let the goroutines that are ready run first: on a busy server
 		// they are mostly requests about to queue a change, which then
 		// share this batch and its commit.
 		runtime.Gosched()
+		open := true
 	more:
 		for len(batch) < maxBatch {
 			select {
 			case c, ok := <-queue:
 				if !ok {
+					open = false
 					break more
 				}
 				batch = append(batch, c)
@@ -143,6 +195,24 @@ func (w *writer) loop(queue chan *change) {
 				break more
 			}
 		}
+		now := time.Now()
+		if open && len(batch) < groupSize && recent.busy(now) {
+			wait.Reset(commitWait)
+		group:
+			for len(batch) < groupSize {
+				select {
+				case c, ok := <-queue:
+					if !ok {
+						break group
+					}
+					batch = append(batch, c)
+				case <-wait.C:
+					break group
+				}
+			}
+			wait.Stop()
+		}
+		recent.add(now, len(batch))
 		w.commit(batch)
 		if w.ckpt != nil {
 			w.ckpt.committed()
