@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// The writer waits for a fuller batch only while changes come at
-// busyRate or more, and never once it has been quiet for a slot.
+// The writer waits for a fuller batch only after a slot of busyPerSlot
+// changes or more, and never once it has been quiet for a slot.
 func TestPaceWaitsOnlyWhenBusy(t *testing.T) {
 	t0 := time.Unix(1_000_000, 0)
 	var p pace
@@ -21,8 +21,7 @@ func TestPaceWaitsOnlyWhenBusy(t *testing.T) {
 		}
 		return start.Add(paceSlot)
 	}
-	// The fewest changes in a slot at busyRate.
-	threshold := int(busyRate * paceSlot / time.Second)
+	threshold := busyPerSlot
 
 	p.add(t0, 1)
 	next := fill(t0, threshold-2) // threshold-1 in the slot from t0

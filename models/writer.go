@@ -29,21 +29,20 @@ const (
 	// Group commit. A batch is what has queued by the time the writer
 	// turns to it: under a steady stream one or two changes, and every
 	// commit writes each page it touched (on SQLite a frame of the log
-	// each). A writer goroutine that batched busyRate changes a second or
-	// more over the last paceSlot waits up to commitWait for its batch to
-	// reach groupSize: fewer, larger commits for at most commitWait more
-	// latency. A quieter writer never waits. commitWait is a millisecond
+	// each). A writer goroutine that batched busyPerSlot changes or more
+	// in the last paceSlot (1,000 a second) waits up to commitWait for its
+	// batch to reach groupSize: fewer, larger commits for at most
+	// commitWait more latency. A quieter writer never waits. commitWait is a millisecond
 	// because a Go timer cannot fire sooner in a process with nothing
 	// else to run (the runtime's poller sleeps in whole milliseconds): a
 	// smaller value would only pretend. Measured on SQLite at 1,000
 	// orders/s (bench/README.md, "Eleventh round"): 1.9 → 3.3 changes a
 	// commit, 28 → 16–18 write calls and ~15% less CPU per order, for ~1 ms
 	// more latency at the median.
-	commitWait = time.Millisecond
-	groupSize  = 3
-	busyRate   = 1000 // changes a second
-	// paceSlot is how long pace counts changes for its estimate.
-	paceSlot = 100 * time.Millisecond
+	commitWait  = time.Millisecond
+	groupSize   = 3
+	paceSlot    = 100 * time.Millisecond // how long pace counts changes for
+	busyPerSlot = 100
 )
 
 // pace estimates how often changes come to one writer goroutine, from the
@@ -65,13 +64,10 @@ func (p *pace) add(now time.Time, n int) {
 	p.count += n
 }
 
-// busy reports whether the last slot's changes came at busyRate or more,
+// busy reports whether the last slot held busyPerSlot changes or more,
 // and the writer has not since been quiet for a slot.
 func (p *pace) busy(now time.Time) bool {
-	if now.Sub(p.slotStart) >= 2*paceSlot {
-		return false
-	}
-	return time.Duration(p.last)*time.Second >= busyRate*paceSlot
+	return p.last >= busyPerSlot && now.Sub(p.slotStart) < 2*paceSlot
 }
 
 // change is one unit of work for the writer: run does every check before
@@ -181,13 +177,11 @@ func (w *writer) loop(queue chan *change) {
 		// they are mostly requests about to queue a change, which then
 		// share this batch and its commit.
 		runtime.Gosched()
-		open := true
 	more:
 		for len(batch) < maxBatch {
 			select {
 			case c, ok := <-queue:
 				if !ok {
-					open = false
 					break more
 				}
 				batch = append(batch, c)
@@ -196,7 +190,8 @@ func (w *writer) loop(queue chan *change) {
 			}
 		}
 		now := time.Now()
-		if open && len(batch) < groupSize && recent.busy(now) {
+		if len(batch) < groupSize && recent.busy(now) {
+			// (A closed queue ends the wait at once.)
 			wait.Reset(commitWait)
 		group:
 			for len(batch) < groupSize {
