@@ -78,3 +78,4 @@ func PreparedConnections(db *DB) int {
 	defer db.w.stmts.mu.Unlock()
 	return len(db.w.stmts.conns)
 }
+

@@ -22,7 +22,7 @@ type fixture struct {
 	menuID        int64
 }
 
-func newFixture(t *testing.T, db *models.DB) fixture {
+func newFixture(t testing.TB, db *models.DB) fixture {
 	t.Helper()
 	var f fixture
 	var err error
@@ -44,7 +44,7 @@ func newFixture(t *testing.T, db *models.DB) fixture {
 	return f
 }
 
-func (f fixture) order(t *testing.T, db *models.DB) (models.Order, models.Notification) {
+func (f fixture) order(t testing.TB, db *models.DB) (models.Order, models.Notification) {
 	t.Helper()
 	o, n, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 2}})
 	if err != nil {

@@ -60,22 +60,16 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 	var order Order
 	var alert Notification
 	err := db.w.do(ctx, lane, &order, &alert, func(tx *batchTx) error {
-		var ownerID int64
-		err := tx.queryRow(stStoreOwner, []driver.Value{storeID}, &ownerID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("store %d does not exist", storeID)
-		}
-		if err != nil {
-			return err
-		}
 		at := now()
-		order = Order{ClientID: client.ID, OwnerID: ownerID, StoreID: storeID, Status: StatusPending, CreatedAt: at, UpdatedAt: at,
+		order = Order{ClientID: client.ID, StoreID: storeID, Status: StatusPending, CreatedAt: at, UpdatedAt: at,
 			Items: make([]OrderItem, len(lines))}
 		for i, l := range lines {
+			// Each menu with its store's owner: one statement a line, and
+			// none for the store while every menu is found.
 			item := OrderItem{MenuID: l.MenuID, Count: int(l.Count)}
-			err := tx.queryRow(stMenu, []driver.Value{l.MenuID, storeID}, &item.Name, &item.Price)
+			err := tx.queryRow(stMenu, []driver.Value{l.MenuID, storeID}, &item.Name, &item.Price, &order.OwnerID)
 			if errors.Is(err, sql.ErrNoRows) {
-				return invalid("menu %d is not on store %d's menu", l.MenuID, storeID)
+				return missingMenu(tx, storeID, l.MenuID)
 			}
 			if err != nil {
 				return err
@@ -104,7 +98,7 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 			}
 		}
 		alert = Notification{
-			RecipientRole: RoleOwner, RecipientID: ownerID, Event: EventSubmitOrder,
+			RecipientRole: RoleOwner, RecipientID: order.OwnerID, Event: EventSubmitOrder,
 			OrderID: order.ID, StoreID: storeID, TotalPrice: order.TotalPrice, CreatedAt: at,
 		}
 		return insertAlert(tx, &alert)
@@ -113,6 +107,20 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 		return Order{}, Notification{}, dbErr(err)
 	}
 	return order, alert, nil
+}
+
+// missingMenu is the refusal for an order line whose menu was not found
+// with its store: the store does not exist, or the menu is not on it.
+func missingMenu(tx *batchTx, storeID, menuID int64) error {
+	var ownerID int64
+	err := tx.queryRow(stStoreOwner, []driver.Value{storeID}, &ownerID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("store %d does not exist", storeID)
+	}
+	if err != nil {
+		return err
+	}
+	return invalid("menu %d is not on store %d's menu", menuID, storeID)
 }
 
 func insertAlert(tx *batchTx, n *Notification) error {

@@ -35,7 +35,7 @@ const (
 
 var stmtQueries = [numStmts]string{
 	stStoreOwner:  "SELECT owner_id FROM stores WHERE id = ?",
-	stMenu:        "SELECT name, price FROM menus WHERE id = ? AND store_id = ?",
+	stMenu:        "SELECT m.name, m.price, s.owner_id FROM menus m JOIN stores s ON s.id = m.store_id WHERE m.id = ? AND m.store_id = ?",
 	stInsertOrder: "INSERT INTO orders (client_id, owner_id, store_id, status, total_price, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	stInsertItem:  "INSERT INTO order_items (order_id, menu_id, name, price, `count`) VALUES (?, ?, ?, ?, ?)",
 	stInsertAlert: "INSERT INTO notifications (recipient_role, recipient_id, event, order_id, store_id, total_price, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

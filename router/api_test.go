@@ -222,6 +222,8 @@ func TestPlaceOrder(t *testing.T) {
 			{"count 100", token, map[string]any{"store_id": s.storeID, "items": []any{item(s.menus[0], 100)}}, 400},
 			{"count fraction", token, map[string]any{"store_id": s.storeID, "items": []any{item(s.menus[0], 1.5)}}, 400},
 			{"menu of another store", token, map[string]any{"store_id": s.storeID, "items": []any{item(other.menus[0], 1)}}, 400},
+			{"second menu of another store", token, map[string]any{"store_id": s.storeID, "items": []any{item(s.menus[0], 1), item(other.menus[0], 1)}}, 400},
+			{"no such store, two menus", token, map[string]any{"store_id": 999999, "items": []any{item(s.menus[0], 1), item(s.menus[1], 1)}}, 404},
 			{"menu twice", token, map[string]any{"store_id": s.storeID, "items": []any{item(s.menus[0], 1), item(s.menus[0], 2)}}, 400},
 			{"huge body", token, rawBody{"application/json", `{"store_id":1,"items":[` + strings.Repeat(`{"menu_id":1,"count":1},`, 60000) + `{}]}`}, 413},
 		}
