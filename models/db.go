@@ -27,6 +27,9 @@ type DB struct {
 	gorm *gorm.DB
 	w    *writer       // the order hot path: see writer.go
 	ckpt *checkpointer // SQLite's WAL, copied back off the writer: see checkpoint.go
+	// hints remember what picks a change's writer lane; nil with one
+	// lane (SQLite). See lanes.go.
+	hints *laneHints
 }
 
 // Open connects to the database named by rawURL ("sqlite:<path>",
@@ -90,6 +93,7 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		db.w = newWriter(sqlDB, stmts, 1, 0, db.ckpt)
 	} else {
 		db.w = newWriter(sqlDB, stmts, 4, writeTimeout, nil) // overlap round trips
+		db.hints = new(laneHints)
 	}
 	return db, nil
 }

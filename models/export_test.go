@@ -79,3 +79,13 @@ func PreparedConnections(db *DB) int {
 	return len(db.w.stmts.conns)
 }
 
+// Lanes are the writer lanes PlaceOrder and AcceptOrder pick for storeID's
+// and orderID's alerts, and whether each was remembered (lanes.go) rather
+// than looked up.
+func Lanes(ctx context.Context, db *DB, storeID, orderID int64) (store, order uint64, storeHinted, orderHinted bool) {
+	if db.hints != nil {
+		_, storeHinted = db.hints.get(db.hints.stores[:], storeID)
+		_, orderHinted = db.hints.get(db.hints.orders[:], orderID)
+	}
+	return db.storeLane(ctx, storeID), db.orderLane(ctx, orderID), storeHinted, orderHinted
+}

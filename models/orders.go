@@ -49,14 +49,7 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 		seen[l.MenuID] = true
 	}
 
-	var lane uint64
-	if db.w.laned() {
-		// The alert is for the store's owner (stores never change hands;
-		// a store that does not exist is refused in the transaction).
-		var ownerID int64
-		_ = db.w.stmts.storeOwner.QueryRowContext(ctx, storeID).Scan(&ownerID)
-		lane = Principal{Role: RoleOwner, ID: ownerID}.Shard()
-	}
+	lane := db.storeLane(ctx, storeID)
 	var order Order
 	var alert Notification
 	err := db.w.do(ctx, lane, &order, &alert, func(tx *batchTx) error {
@@ -106,6 +99,7 @@ func (db *DB) PlaceOrder(ctx context.Context, client Principal, storeID int64, l
 	if err != nil {
 		return Order{}, Notification{}, dbErr(err)
 	}
+	db.placed(order)
 	return order, alert, nil
 }
 
@@ -140,14 +134,7 @@ func (db *DB) AcceptOrder(ctx context.Context, owner Principal, orderID int64) (
 	if owner.Role != RoleOwner {
 		return Order{}, Notification{}, forbidden("only the store's owner can accept an order")
 	}
-	var lane uint64
-	if db.w.laned() {
-		// The alert is for the order's customer, who never changes (an
-		// order that does not exist is refused in the transaction).
-		var clientID int64
-		_ = db.w.stmts.orderClient.QueryRowContext(ctx, orderID).Scan(&clientID)
-		lane = Principal{Role: RoleClient, ID: clientID}.Shard()
-	}
+	lane := db.orderLane(ctx, orderID)
 	var order Order
 	var alert Notification
 	err := db.w.do(ctx, lane, &order, &alert, func(tx *batchTx) error {

@@ -123,10 +123,6 @@ func newWriter(db *sql.DB, stmts *statements, n int, timeout time.Duration, ckpt
 	return w
 }
 
-// laned reports whether changes are spread over several lanes, so that
-// do needs to know whose each one is.
-func (w *writer) laned() bool { return len(w.lanes) > 1 }
-
 // do runs one change in the next batch and returns its outcome. Once
 // queued, it waits for the outcome even if ctx ends, so the caller never
 // reports a failure for a change that was committed. lane picks the writer
