@@ -89,3 +89,14 @@ func Lanes(ctx context.Context, db *DB, storeID, orderID int64) (store, order ui
 	}
 	return db.storeLane(ctx, storeID), db.orderLane(ctx, orderID), storeHinted, orderHinted
 }
+
+// ForgetLanes empties the lane hints, as a node that did not place the
+// orders has them.
+func ForgetLanes(db *DB) {
+	if db.hints != nil {
+		db.hints.mu.Lock()
+		defer db.hints.mu.Unlock()
+		clear(db.hints.stores[:])
+		clear(db.hints.orders[:])
+	}
+}

@@ -10,8 +10,9 @@ import (
 // a store's owner, an order's customer. Both facts are fixed once stored
 // (stores never change hands, orders never change customer), so the answers
 // are remembered here and a remembered one is never stale. Each table is
-// direct-mapped and fixed in size: an id has one slot, and a newer id in
-// that slot makes the next lookup of the older one ask the database again.
+// direct-mapped and fixed in size (590 KB in all, on MySQL only): an id
+// has one slot, and a newer id in that slot makes the next lookup of the
+// older one ask the database again.
 // In the benchmark's flow on MariaDB (every order accepted within seconds)
 // the two lookups were 2 of each order's 13.7 round trips.
 const (
@@ -63,7 +64,11 @@ func (db *DB) orderLane(ctx context.Context, orderID int64) uint64 {
 	clientID, ok := db.hints.get(db.hints.orders[:], orderID)
 	if !ok {
 		// An order that does not exist is refused in the transaction.
-		_ = db.w.stmts.orderClient.QueryRowContext(ctx, orderID).Scan(&clientID)
+		// Remembered for the owner's other devices, which may accept it
+		// too.
+		if db.w.stmts.orderClient.QueryRowContext(ctx, orderID).Scan(&clientID) == nil {
+			db.hints.put(db.hints.orders[:], orderID, clientID)
+		}
 	}
 	return Principal{Role: RoleClient, ID: clientID}.Shard()
 }
