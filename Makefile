@@ -28,6 +28,8 @@ test-go:
 	go test -count=1 -race github.com/zishang520/socket.io/v3/pkg/types github.com/zishang520/socket.io/v3/pkg/queue github.com/zishang520/socket.io/servers/engine/v3 github.com/zishang520/socket.io/servers/engine/v3/transports
 	# stacks per idle connection, which -race's larger stack guard inflates
 	go test -count=1 -run '^TestIdleReaderStacks$$' -v ./socket/
+	# bench/traceslices, a module of its own (golang.org/x/exp/trace)
+	cd bench/traceslices && go test -count=1 -race ./...
 
 # Each fuzz target for a short fixed count of inputs (their seed corpora,
 # with what they found before in testdata/fuzz, also run in test-go).
