@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 )
 
@@ -28,11 +29,15 @@ type laneHints struct {
 	orders [orderHints]hint // order → customer
 }
 
+// get is id's remembered recipient; 0 and false when its slot is empty or
+// holds another id.
 func (h *laneHints) get(table []hint, id int64) (int64, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	e := table[uint64(id)%uint64(len(table))]
-	return e.recipient, e.id == id && id != 0
+	if e := table[uint64(id)%uint64(len(table))]; e.id == id && id != 0 {
+		return e.recipient, true
+	}
+	return 0, false
 }
 
 func (h *laneHints) put(table []hint, id, recipient int64) {
@@ -41,36 +46,33 @@ func (h *laneHints) put(table []hint, id, recipient int64) {
 	table[uint64(id)%uint64(len(table))] = hint{id, recipient}
 }
 
+// lane is the lane of id's recipient (of role): remembered in table, or
+// looked up with lookup and remembered if found. One not found (a store or
+// order that does not exist, refused in the transaction) is recipient 0's.
+func (h *laneHints) lane(ctx context.Context, role Role, table []hint, lookup *sql.Stmt, id int64) uint64 {
+	recipient, ok := h.get(table, id)
+	if !ok && lookup.QueryRowContext(ctx, id).Scan(&recipient) == nil {
+		h.put(table, id, recipient)
+	}
+	return Principal{Role: role, ID: recipient}.Shard()
+}
+
 // storeLane is the lane of storeID's owner: 0 when there is one lane.
 func (db *DB) storeLane(ctx context.Context, storeID int64) uint64 {
 	if db.hints == nil {
 		return 0
 	}
-	ownerID, ok := db.hints.get(db.hints.stores[:], storeID)
-	if !ok {
-		// A store that does not exist is refused in the transaction.
-		if db.w.stmts.storeOwner.QueryRowContext(ctx, storeID).Scan(&ownerID) == nil {
-			db.hints.put(db.hints.stores[:], storeID, ownerID)
-		}
-	}
-	return Principal{Role: RoleOwner, ID: ownerID}.Shard()
+	return db.hints.lane(ctx, RoleOwner, db.hints.stores[:], db.w.stmts.storeOwner, storeID)
 }
 
 // orderLane is the lane of orderID's customer: 0 when there is one lane.
+// A looked-up order is remembered for the owner's other devices, which may
+// accept it too.
 func (db *DB) orderLane(ctx context.Context, orderID int64) uint64 {
 	if db.hints == nil {
 		return 0
 	}
-	clientID, ok := db.hints.get(db.hints.orders[:], orderID)
-	if !ok {
-		// An order that does not exist is refused in the transaction.
-		// Remembered for the owner's other devices, which may accept it
-		// too.
-		if db.w.stmts.orderClient.QueryRowContext(ctx, orderID).Scan(&clientID) == nil {
-			db.hints.put(db.hints.orders[:], orderID, clientID)
-		}
-	}
-	return Principal{Role: RoleClient, ID: clientID}.Shard()
+	return db.hints.lane(ctx, RoleClient, db.hints.orders[:], db.w.stmts.orderClient, orderID)
 }
 
 // placed remembers a stored order's owner and customer for the lanes.
