@@ -62,6 +62,7 @@ type report struct {
 	longWait  time.Duration
 	longWaits []span // the waits of longWait or more
 	runs      []span // every slice run without a break, by start
+	maxRun    time.Duration
 	first     trace.Time
 }
 
@@ -96,7 +97,14 @@ func analyze(in io.Reader, longWait time.Duration) (*report, error) {
 		}
 		g := st.Resource.Goroutine()
 		from, to := st.Goroutine()
-		if s := frames(ev.Stack()); s != "" {
+		// The goroutine's own stack: the transition's, or the event's when
+		// g emitted it (an event emitted by another goroutine, one that
+		// unblocks or creates g, carries that goroutine's stack).
+		stack := st.Stack
+		if stack == trace.NoStack && ev.Goroutine() == g {
+			stack = ev.Stack()
+		}
+		if s := frames(stack); s != "" {
 			where[g] = s
 		}
 		switch to {
@@ -115,7 +123,9 @@ func analyze(in io.Reader, longWait time.Duration) (*report, error) {
 		}
 		if from == trace.GoRunning && to != trace.GoRunning {
 			if t0, ok := runningSince[g]; ok {
-				rep.runs = append(rep.runs, span{g, ev.Time().Sub(t0), t0, where[g]})
+				d := ev.Time().Sub(t0)
+				rep.runs = append(rep.runs, span{g, d, t0, where[g]})
+				rep.maxRun = max(rep.maxRun, d)
 				delete(runningSince, g)
 			}
 		}
@@ -158,16 +168,13 @@ func (rep *report) print(w io.Writer, top int) {
 // ranDuring sums the running time inside [from, to), by where each
 // goroutine was, and names the three largest.
 func (rep *report) ranDuring(from, to trace.Time) string {
-	byStart := rep.runs
 	sum := map[string]time.Duration{}
 	var total time.Duration
-	i, _ := slices.BinarySearchFunc(byStart, from, func(s span, t trace.Time) int { return cmp.Compare(s.at, t) })
-	// A slice that began before from may still run into the window.
-	for i > 0 && byStart[i-1].at+trace.Time(byStart[i-1].d) > from {
-		i--
-	}
-	for ; i < len(byStart) && byStart[i].at < to; i++ {
-		s := byStart[i]
+	// A slice that began before from may still run into the window: any
+	// that began less than the longest slice before it.
+	i, _ := slices.BinarySearchFunc(rep.runs, from-trace.Time(rep.maxRun), func(s span, t trace.Time) int { return cmp.Compare(s.at, t) })
+	for ; i < len(rep.runs) && rep.runs[i].at < to; i++ {
+		s := rep.runs[i]
 		d := min(to, s.at+trace.Time(s.d)) - max(from, s.at)
 		if d > 0 {
 			sum[s.what] += time.Duration(d)

@@ -20,7 +20,7 @@ func spinFor(d time.Duration) {
 // A goroutine that keeps the only P (until the scheduler preempts it,
 // after 10 ms or more) makes one readied meanwhile wait that long: the
 // report shows the spinner's slice as the longest run and names it as what
-// ran during the wait.
+// ran during the wait, though that slice began before the wait.
 func TestWaitBlamedOnWhatRan(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var buf bytes.Buffer
@@ -33,11 +33,17 @@ func TestWaitBlamedOnWhatRan(t *testing.T) {
 		<-ready
 		done <- 0
 	}()
+	runtime.Gosched() // the waiter blocks on ready
+	spun := make(chan struct{})
 	go func() {
+		defer close(spun)
+		// The spinner's slice begins before the wait does.
+		spinFor(2 * time.Millisecond)
 		close(ready) // the waiter is runnable from here
 		spinFor(30 * time.Millisecond)
 	}()
 	<-done
+	<-spun // within this trace, not the next test's
 	rtrace.Stop()
 
 	rep, err := analyze(&buf, 5*time.Millisecond)
@@ -54,5 +60,26 @@ func TestWaitBlamedOnWhatRan(t *testing.T) {
 	w := longest(rep.longWaits, 1)[0]
 	if meanwhile := rep.ranDuring(w.at, w.at+trace.Time(w.d)); !strings.Contains(meanwhile, "spinFor") {
 		t.Errorf("during the %v wait: %s; want the spinner named", w.d, meanwhile)
+	}
+}
+
+// What ran during a window: each slice's part inside it, a slice begun
+// before the window (even behind a shorter one that ended) included.
+func TestRanDuringCountsOverlaps(t *testing.T) {
+	ms := trace.Time(time.Millisecond)
+	rep := &report{
+		runs: []span{
+			{g: 1, at: 0, d: 30 * time.Millisecond, what: "long"},                // 0–30: 10 ms in the window
+			{g: 2, at: 1 * ms, d: 2 * time.Millisecond, what: "short"},           // 1–3: before it
+			{g: 3, at: 22 * ms, d: 4 * time.Millisecond, what: "inside"},         // 22–26: 4 ms
+			{g: 4, at: 38 * ms, d: 5 * time.Millisecond, what: "across the end"}, // 38–43: 2 ms
+			{g: 5, at: 45 * ms, d: 1 * time.Millisecond, what: "after"},
+		},
+		maxRun: 30 * time.Millisecond,
+	}
+	got := rep.ranDuring(20*ms, 40*ms)
+	want := "16ms in all: 10ms long; 4ms inside; 2ms across the end"
+	if got != want {
+		t.Errorf("ranDuring(20ms, 40ms) = %q, want %q", got, want)
 	}
 }
