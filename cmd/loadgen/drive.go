@@ -243,6 +243,11 @@ type stepResult struct {
 	DrainTimedOut bool           `json:"drain_timed_out"`
 	Pass          bool           `json:"pass"`
 	Why           string         `json:"why,omitempty"`
+
+	// The server's read- and write-class system calls per order placed
+	// (network and disk, heartbeats included); -1 when unknown.
+	ReadCalls  float64 `json:"server_read_syscalls_per_order"`
+	WriteCalls float64 `json:"server_write_syscalls_per_order"`
 }
 
 // run places orders at rate for dur, open loop: order i is due at
@@ -321,6 +326,7 @@ send:
 	t := tr.tally()
 	res.Orders, res.Expected, res.Received = t.Orders, t.Expected, t.Received
 	res.Lost, res.Duplicated, res.Wrong, res.Unmatched = t.Lost, t.Duplicated, t.Wrong, t.Unmatched
+	res.ReadCalls, res.WriteCalls = perOrder(shares.Reads, t.Orders), perOrder(shares.Writes, t.Orders)
 	res.Submit = summarize(t.Submit)
 	res.Approval = summarize(t.Approval)
 	res.Latency = summarize(append(t.Submit, t.Approval...))
@@ -333,6 +339,14 @@ send:
 	res.Behind = res.Achieved < 0.97*rate || res.Lag.P99 > float64(d.cfg.p99Limit.Microseconds())/1000
 	res.Pass, res.Why = d.judge(res)
 	return res
+}
+
+// perOrder is n per order, -1 when n is unknown or no order was placed.
+func perOrder(n int64, orders int) float64 {
+	if n < 0 || orders == 0 {
+		return -1
+	}
+	return float64(n) / float64(orders)
 }
 
 // disturbedCPU is how much CPU (percent of one core) other processes may

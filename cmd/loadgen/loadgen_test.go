@@ -250,6 +250,16 @@ func TestProcParsers(t *testing.T) {
 	if err != nil || busy != 1600*time.Millisecond {
 		t.Errorf("parseProcStatBusy = %s, %v; want 1.6s", busy, err)
 	}
+	reads, writes, err := parseProcIO([]byte("rchar: 900\nwchar: 800\nsyscr: 1234\nsyscw: 567\nread_bytes: 0\n"))
+	if err != nil || reads != 1234 || writes != 567 {
+		t.Errorf("parseProcIO = %d, %d, %v; want 1234, 567", reads, writes, err)
+	}
+	if _, _, err := parseProcIO([]byte("rchar: 900\nsyscr: 1\n")); err == nil {
+		t.Errorf("parseProcIO without syscw: no error")
+	}
+	if _, _, err := parseProcIO([]byte("syscr: x\nsyscw: 2\n")); err == nil {
+		t.Errorf("parseProcIO with a malformed count: no error")
+	}
 	// Against the live system: this process exists.
 	if _, err := readCPU(1); err != nil {
 		t.Logf("readCPU(1): %v (no /proc?)", err)
@@ -453,8 +463,10 @@ func TestEmitFlowAgainstFakeRelay(t *testing.T) {
 	defer srv.Close()
 	var stderr bytes.Buffer
 	var stdout bytes.Buffer
+	// The relay runs in this process, so this process is the "server"
+	// whose CPU and system calls are measured.
 	args := []string{"-url", srv.URL, "-key", "k", "-flow", "emit", "-conns", "30", "-rate", "300", "-duration", "1s",
-		"-settle", "0", "-drain", "2s", "-quiet-wait", "0", "-json", t.TempDir() + "/r.json"}
+		"-settle", "0", "-drain", "2s", "-quiet-wait", "0", "-pid", strconv.Itoa(os.Getpid()), "-json", t.TempDir() + "/r.json"}
 	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
@@ -476,6 +488,11 @@ func TestEmitFlowAgainstFakeRelay(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "rate/s") {
 		t.Errorf("no table printed:\n%s", stdout.String())
+	}
+	// Each order is one emit written and read, and three alerts written
+	// and read, all by this process: at least 4 of each per order.
+	if r.ReadCalls < 4 || r.WriteCalls < 4 {
+		t.Errorf("system calls per order: %.1f reads, %.1f writes; want ≥ 4 each", r.ReadCalls, r.WriteCalls)
 	}
 }
 

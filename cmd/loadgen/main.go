@@ -552,11 +552,15 @@ func printReport(w io.Writer, cfg *config, rep *report) {
 	}
 	if len(rep.Runs) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "rate/s\tachieved\torders\tdeliveries\tlost\tdup\twrong\tunmatched\tp50 ms\tp95 ms\tp99 ms\tmax ms\tPOST p99\tPATCH p99\tlag p99\tsrv CPU%\tdb CPU%\tgen CPU%\tother CPU%\tpass\t")
+		fmt.Fprintln(tw, "rate/s\tachieved\torders\tdeliveries\tlost\tdup\twrong\tunmatched\tp50 ms\tp95 ms\tp99 ms\tmax ms\tPOST p99\tPATCH p99\tlag p99\tsrv CPU%\tsrv rd/o\tsrv wr/o\tdb CPU%\tgen CPU%\tother CPU%\tpass\t")
 		for _, r := range rep.Runs {
 			srv := "-"
 			if r.ServerCPU >= 0 && cfg.pid > 0 {
 				srv = fmt.Sprintf("%.0f", r.ServerCPU)
+			}
+			rd, wr := "-", "-"
+			if r.ReadCalls >= 0 && r.WriteCalls >= 0 {
+				rd, wr = fmt.Sprintf("%.1f", r.ReadCalls), fmt.Sprintf("%.1f", r.WriteCalls)
 			}
 			dbc := "-"
 			if r.DBCPU >= 0 && cfg.dbPid > 0 {
@@ -566,9 +570,9 @@ func printReport(w io.Writer, cfg *config, rep *report) {
 			if !r.Pass {
 				pass = "NO"
 			}
-			fmt.Fprintf(tw, "%.0f\t%.0f\t%d\t%d/%d\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%s\t%.0f\t%.0f\t%s\t\n",
+			fmt.Fprintf(tw, "%.0f\t%.0f\t%d\t%d/%d\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%s\t%s\t%s\t%.0f\t%.0f\t%s\t\n",
 				r.Rate, r.Achieved, r.Orders, r.Received, r.Expected, r.Lost, r.Duplicated, r.Wrong, r.Unmatched,
-				r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max, r.Post.P99, r.Patch.P99, r.Lag.P99, srv, dbc, r.SelfCPU, r.OtherCPU, pass)
+				r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max, r.Post.P99, r.Patch.P99, r.Lag.P99, srv, rd, wr, dbc, r.SelfCPU, r.OtherCPU, pass)
 		}
 		tw.Flush()
 		for _, r := range rep.Runs {

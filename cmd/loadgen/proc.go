@@ -69,6 +69,44 @@ func parseStatCPU(stat []byte) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
+// readSyscalls returns how many read-class and write-class system calls a
+// process has made (syscr and syscw of /proc/<pid>/io: read, recvmsg,
+// pread64 … and write, sendmsg, pwrite64 …).
+func readSyscalls(pid int) (reads, writes int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	return parseProcIO(b)
+}
+
+func parseProcIO(io []byte) (reads, writes int64, err error) {
+	found := 0
+	for _, line := range bytes.Split(io, []byte("\n")) {
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		var dst *int64
+		switch string(name) {
+		case "syscr":
+			dst = &reads
+		case "syscw":
+			dst = &writes
+		default:
+			continue
+		}
+		if *dst, err = strconv.ParseInt(string(bytes.TrimSpace(value)), 10, 64); err != nil {
+			return 0, 0, err
+		}
+		found++
+	}
+	if found != 2 {
+		return 0, 0, errors.New("no syscr and syscw lines")
+	}
+	return reads, writes, nil
+}
+
 // selfCPU is the generator's own user+system time.
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
@@ -133,15 +171,28 @@ func parseProcStatBusy(stat []byte) (time.Duration, error) {
 // cpuMeter measures, between start and stop, the CPU share of the server,
 // of the generator and of everything else on the machine, in percent of
 // one core. "Everything else" shows a benchmark disturbed by other work.
+// It also counts the server's system calls (when /proc/<pid>/io can be
+// read: the same user, or root).
 type cpuMeter struct {
 	probe                  procProbe
 	wall                   time.Time
 	server, self, busy, db time.Duration
+	reads, writes          int64
+	syscallsErr            error
 }
 
 func startCPU(p procProbe) *cpuMeter {
 	busy, _ := readMachineBusy()
-	return &cpuMeter{probe: p, wall: time.Now(), server: p.cpu(), self: selfCPU(), busy: busy, db: p.dbCPU()}
+	m := &cpuMeter{probe: p, wall: time.Now(), server: p.cpu(), self: selfCPU(), busy: busy, db: p.dbCPU()}
+	m.reads, m.writes, m.syscallsErr = p.syscalls()
+	return m
+}
+
+func (p procProbe) syscalls() (reads, writes int64, err error) {
+	if p.pid == 0 {
+		return 0, 0, errors.New("no server pid")
+	}
+	return readSyscalls(p.pid)
 }
 
 func (p procProbe) dbCPU() time.Duration {
@@ -153,9 +204,11 @@ func (p procProbe) dbCPU() time.Duration {
 }
 
 // cpuShares is what a cpuMeter measured, in percent of one core; Server
-// is -1 without a pid, DB -1 without a database pid.
+// is -1 without a pid, DB -1 without a database pid. Reads and Writes are
+// the server's system calls meanwhile, -1 when they could not be read.
 type cpuShares struct {
 	Server, Self, DB, Other float64
+	Reads, Writes           int64
 }
 
 func (m *cpuMeter) stop() cpuShares {
@@ -164,7 +217,12 @@ func (m *cpuMeter) stop() cpuShares {
 		return cpuShares{Server: -1}
 	}
 	pct := func(d time.Duration) float64 { return 100 * d.Seconds() / wall }
-	s := cpuShares{Server: -1, DB: -1, Self: pct(selfCPU() - m.self)}
+	s := cpuShares{Server: -1, DB: -1, Self: pct(selfCPU() - m.self), Reads: -1, Writes: -1}
+	if m.syscallsErr == nil {
+		if r, w, err := m.probe.syscalls(); err == nil {
+			s.Reads, s.Writes = r-m.reads, w-m.writes
+		}
+	}
 	var server, db time.Duration
 	if m.probe.pid != 0 {
 		server = m.probe.cpu() - m.server
