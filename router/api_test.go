@@ -252,6 +252,7 @@ func TestPlaceOrder(t *testing.T) {
 				"&items%5B0%5D%5Bmenu_id%5D=" + itoa(s.menus[0]) + "&items%5B0%5D%5Bcount%5D=2" +
 				"&items%5B1%5D%5Bmenu_id%5D=" + itoa(s.menus[1]) + "&items%5B1%5D%5Bcount%5D=1"},
 		}
+		var placed []float64 // the order ids, in the order placed
 		for i, body := range bodies {
 			r := h.do(req{method: "POST", path: "/order", token: token, body: body})
 			if r.status != 201 {
@@ -268,6 +269,7 @@ func TestPlaceOrder(t *testing.T) {
 			if got.OrderID <= 0 || got.OwnerID != s.owner.ID || got.StoreID != s.storeID || got.Status == nil || *got.Status != 0 || got.TotalPrice != 4500 {
 				t.Errorf("order %d = %s; want owner %d, store %d, status 0, total 4500", i, r.body, s.owner.ID, s.storeID)
 			}
+			placed = append(placed, float64(got.OrderID))
 			notes := h.notes.all()
 			if len(notes) != i+1 {
 				t.Fatalf("%d alerts after %d orders", len(notes), i+1)
@@ -279,7 +281,11 @@ func TestPlaceOrder(t *testing.T) {
 		}
 		h.do(req{method: "GET", path: "/orders", token: token}).json(t, &orders)
 		if len(orders) != 2 || orders[0]["client_id"] != float64(client.ID) || len(orders[0]["items"].([]any)) != 2 {
-			t.Errorf("GET /orders = %v; want two orders of client %d with two items each", orders, client.ID)
+			t.Fatalf("GET /orders = %v; want two orders of client %d with two items each", orders, client.ID)
+		}
+		// Newest first (SPEC §3).
+		if orders[0]["order_id"] != placed[1] || orders[1]["order_id"] != placed[0] {
+			t.Errorf("GET /orders lists orders %v, %v; want the newest first: %v, %v", orders[0]["order_id"], orders[1]["order_id"], placed[1], placed[0])
 		}
 	})
 }
