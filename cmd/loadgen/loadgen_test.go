@@ -233,12 +233,12 @@ func TestSummarize(t *testing.T) {
 }
 
 func TestProcParsers(t *testing.T) {
-	rss, err := parseVmRSS([]byte("Name:\tob\nVmPeak:\t 900 kB\nVmRSS:\t   51234 kB\nThreads: 5\n"))
+	rss, err := procField([]byte("Name:\tob\nVmPeak:\t 900 kB\nVmRSS:\t   51234 kB\nThreads: 5\n"), "VmRSS")
 	if err != nil || rss != 51234 {
-		t.Errorf("parseVmRSS = %d, %v", rss, err)
+		t.Errorf("procField VmRSS = %d, %v", rss, err)
 	}
-	if _, err := parseVmRSS([]byte("Name: x\n")); err == nil {
-		t.Errorf("parseVmRSS without VmRSS: no error")
+	if _, err := procField([]byte("Name: x\n"), "VmRSS"); err == nil {
+		t.Errorf("procField without a VmRSS line: no error")
 	}
 	// The command name may hold spaces and parentheses.
 	stat := "1234 (ob (bench) x) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 100 1000 200"

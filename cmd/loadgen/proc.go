@@ -21,12 +21,15 @@ func readRSSKB(pid int) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return parseVmRSS(b)
+	return procField(b, "VmRSS")
 }
 
-func parseVmRSS(status []byte) (int64, error) {
-	for _, line := range bytes.Split(status, []byte("\n")) {
-		rest, ok := bytes.CutPrefix(line, []byte("VmRSS:"))
+// procField is the number that starts the value of a "key: value" line of
+// a /proc file (status, io).
+func procField(text []byte, key string) (int64, error) {
+	prefix := []byte(key + ":")
+	for _, line := range bytes.Split(text, []byte("\n")) {
+		rest, ok := bytes.CutPrefix(line, prefix)
 		if !ok {
 			continue
 		}
@@ -36,7 +39,7 @@ func parseVmRSS(status []byte) (int64, error) {
 		}
 		return strconv.ParseInt(string(f[0]), 10, 64)
 	}
-	return 0, errors.New("no VmRSS line")
+	return 0, fmt.Errorf("no %s line", key)
 }
 
 // readCPU returns utime+stime of a process.
@@ -80,29 +83,11 @@ func readSyscalls(pid int) (reads, writes int64, err error) {
 	return parseProcIO(b)
 }
 
-func parseProcIO(io []byte) (reads, writes int64, err error) {
-	found := 0
-	for _, line := range bytes.Split(io, []byte("\n")) {
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			continue
-		}
-		var dst *int64
-		switch string(name) {
-		case "syscr":
-			dst = &reads
-		case "syscw":
-			dst = &writes
-		default:
-			continue
-		}
-		if *dst, err = strconv.ParseInt(string(bytes.TrimSpace(value)), 10, 64); err != nil {
-			return 0, 0, err
-		}
-		found++
-	}
-	if found != 2 {
-		return 0, 0, errors.New("no syscr and syscw lines")
+func parseProcIO(text []byte) (reads, writes int64, err error) {
+	reads, err1 := procField(text, "syscr")
+	writes, err2 := procField(text, "syscw")
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, 0, err
 	}
 	return reads, writes, nil
 }
@@ -178,13 +163,15 @@ type cpuMeter struct {
 	wall                   time.Time
 	server, self, busy, db time.Duration
 	reads, writes          int64
-	syscallsErr            error
+	counted                bool // reads and writes were read at start
 }
 
 func startCPU(p procProbe) *cpuMeter {
 	busy, _ := readMachineBusy()
 	m := &cpuMeter{probe: p, wall: time.Now(), server: p.cpu(), self: selfCPU(), busy: busy, db: p.dbCPU()}
-	m.reads, m.writes, m.syscallsErr = p.syscalls()
+	var err error
+	m.reads, m.writes, err = p.syscalls()
+	m.counted = err == nil
 	return m
 }
 
@@ -218,7 +205,7 @@ func (m *cpuMeter) stop() cpuShares {
 	}
 	pct := func(d time.Duration) float64 { return 100 * d.Seconds() / wall }
 	s := cpuShares{Server: -1, DB: -1, Self: pct(selfCPU() - m.self), Reads: -1, Writes: -1}
-	if m.syscallsErr == nil {
+	if m.counted {
 		if r, w, err := m.probe.syscalls(); err == nil {
 			s.Reads, s.Writes = r-m.reads, w-m.writes
 		}
