@@ -40,7 +40,7 @@ func loadCompose(t *testing.T, env ...string) (*types.Project, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cli.ProjectFromOptions(context.Background(), opts)
+	return opts.LoadProject(context.Background())
 }
 
 func composeEnv(t *testing.T, s types.ServiceConfig, name string) string {
