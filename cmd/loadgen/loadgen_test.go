@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -654,5 +655,50 @@ func TestSocketIDSentWithRequests(t *testing.T) {
 		if h := <-got; h != want {
 			t.Errorf("-socket-id=%v: X-Socket-Id %q, want %q", send, h, want)
 		}
+	}
+}
+
+func TestListeningInodes(t *testing.T) {
+	table := []byte(`  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:0D49 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1111 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:0D49 0100007F:A000 01 00000000:00000000 00:00000000 00000000     0        0 2222 1 0000000000000000 20 4 30 10 -1
+   2: 0100007F:0D4A 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3333 1 0000000000000000 100 0 0 10 0
+   3: 00000000000000000000000001000000:0D49 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 4444 1 0000000000000000 100 0 0 10 0
+`)
+	inodes := map[string]bool{}
+	listeningInodes(table, 3401, inodes) // 0x0D49
+	if len(inodes) != 2 || !inodes["1111"] || !inodes["4444"] {
+		t.Errorf("listening on 3401: %v; want 1111 (IPv4) and 4444 (IPv6), not the connected 2222 nor 3333 on 3402", inodes)
+	}
+}
+
+// A -pid must be the server's: the process that listens on -url's port.
+func TestServerPidListens(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	if ok, err := listensOn(os.Getpid(), port); err != nil || !ok {
+		t.Fatalf("listensOn(this process, %d) = %v, %v; want true", port, ok, err)
+	}
+	// A process that listens on nothing, as a shell's $! can be.
+	other := exec.Command("sleep", "30")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = other.Process.Kill(); _ = other.Wait() }()
+	if ok, err := listensOn(other.Process.Pid, port); err != nil || ok {
+		t.Fatalf("listensOn(sleep, %d) = %v, %v; want false", port, ok, err)
+	}
+
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	if _, err := parseFlags([]string{"-url", url, "-key", "k", "-pid", strconv.Itoa(os.Getpid())}, io.Discard); err != nil {
+		t.Errorf("-pid of the listening process refused: %v", err)
+	}
+	_, err = parseFlags([]string{"-url", url, "-key", "k", "-pid", strconv.Itoa(other.Process.Pid)}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "does not listen on port "+strconv.Itoa(port)) {
+		t.Errorf("-pid of a process that listens on nothing: %v; want refused as not the server", err)
 	}
 }

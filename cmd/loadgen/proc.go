@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -90,6 +92,60 @@ func parseProcIO(text []byte) (reads, writes int64, err error) {
 		return 0, 0, err
 	}
 	return reads, writes, nil
+}
+
+// listensOn reports whether process pid holds a TCP socket listening on
+// port: its listening sockets' inodes from /proc/<pid>/net/tcp and tcp6
+// (its own network namespace), found among its open files. A -pid that is
+// not the server's would otherwise be measured without a word: a shell's
+// $! can name a subshell of its own rather than the server it started
+// (seen here: 0% CPU and 1.9 MB reported for a sleeping bash).
+func listensOn(pid, port int) (bool, error) {
+	inodes := map[string]bool{}
+	for _, table := range []string{"tcp", "tcp6"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // no IPv6 in this kernel
+		}
+		if err != nil {
+			return false, err
+		}
+		listeningInodes(b, port, inodes)
+	}
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	for _, f := range files {
+		target, err := os.Readlink(dir + "/" + f.Name())
+		if err != nil {
+			continue // closed meanwhile
+		}
+		if inode, ok := strings.CutPrefix(target, "socket:["); ok && inodes[strings.TrimSuffix(inode, "]")] {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// listeningInodes adds to inodes the inode of every socket of a
+// /proc/net/tcp(6) table that listens (state 0A) on port.
+func listeningInodes(table []byte, port int, inodes map[string]bool) {
+	for _, line := range bytes.Split(table, []byte("\n")) {
+		// sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
+		f := bytes.Fields(line)
+		if len(f) < 10 || string(f[3]) != "0A" {
+			continue
+		}
+		i := bytes.LastIndexByte(f[1], ':')
+		if i < 0 {
+			continue
+		}
+		if p, err := strconv.ParseUint(string(f[1][i+1:]), 16, 16); err == nil && int(p) == port {
+			inodes[string(f[9])] = true
+		}
+	}
 }
 
 // selfCPU is the generator's own user+system time.
