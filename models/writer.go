@@ -165,6 +165,8 @@ func (w *writer) loop(queue chan *change) {
 	defer w.wg.Done()
 	batch := make([]*change, 0, maxBatch)
 	var recent pace
+	wait := time.NewTimer(commitWait)
+	wait.Stop()
 	for c := range queue {
 		batch = append(batch[:0], c)
 		// Let the goroutines that are ready run first: on a busy server
@@ -185,16 +187,8 @@ func (w *writer) loop(queue chan *change) {
 		}
 		now := time.Now()
 		if len(batch) < groupSize && recent.busy(now) {
-			// (A closed queue ends the wait at once.) A new timer for each
-			// wait, not one timer Reset: a timer stopped after an earlier
-			// wait stays in the runtime's heap, and its Reset has the
-			// runtime walk that whole heap (a ping timer for every
-			// connection) a millisecond later (timers.adjust). The timer
-			// checks took 2.5–2.9% of the CPU at 1,000 orders/s and
-			// N = 10,000; with a new timer, pushed on the heap and dropped
-			// from its top once stopped and due, 0.2–0.4% (bench/README.md,
-			// "Fourteenth round").
-			wait := time.NewTimer(commitWait)
+			// (A closed queue ends the wait at once.)
+			wait.Reset(commitWait)
 		group:
 			for len(batch) < groupSize {
 				select {
