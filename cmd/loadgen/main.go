@@ -151,26 +151,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	return cfg, cfg.validate()
 }
 
-// checkServerPid refuses a -pid that does not listen on -url's port (when
-// /proc lets that be seen): its CPU and RSS would be some other process's.
-func (cfg *config) checkServerPid(bad func(string, ...any)) {
-	u, err := targetURL(cfg.url)
-	if err != nil {
-		return // reported by validate
-	}
-	port, err := strconv.Atoi(u.Port())
-	if err != nil {
-		return
-	}
-	if ok, err := listensOn(cfg.pid, port); err == nil && !ok {
-		bad("-pid %d does not listen on port %d: it is not the server (in some shells $! names a subshell, not the process started; try pgrep)", cfg.pid, port)
-	}
-}
-
 func (cfg *config) validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if _, err := targetURL(cfg.url); err != nil {
+	target, err := targetURL(cfg.url)
+	if err != nil {
 		errs = append(errs, err)
 	}
 	if !strings.HasPrefix(cfg.sioPath, "/") || !strings.HasSuffix(cfg.sioPath, "/") {
@@ -255,9 +240,16 @@ func (cfg *config) validate() error {
 		} else if p.pid > 0 {
 			if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", p.pid)); err != nil {
 				bad("%s %d: no such process", p.name, p.pid)
-			} else if p.name == "-pid" {
-				cfg.checkServerPid(bad)
 			}
+		}
+	}
+	// The server's pid must be the process that listens on -url's port
+	// (when /proc lets that be seen): another's CPU and RSS would be
+	// reported as the server's.
+	if target != nil && cfg.pid > 0 {
+		port, _ := strconv.Atoi(target.Port()) // targetURL always sets one
+		if ok, err := listensOn(cfg.pid, port); err == nil && !ok {
+			bad("-pid %d does not listen on port %d: it is not the server (in some shells $! names a subshell, not the process started; try pgrep)", cfg.pid, port)
 		}
 	}
 	if cfg.seedConcurrency < 1 || cfg.seedConcurrency > maxSeedWorkers {
