@@ -84,8 +84,8 @@ func describeLeftovers(s *testServer) string {
 		inNsp[sock] = true
 	}
 	listed := map[*socketio.Socket]bool{}
-	for _, sock := range s.sockets.appendAll(nil) {
-		listed[sock] = true
+	for _, sess := range s.sockets.appendAll(nil) {
+		listed[sess.sock] = true
 	}
 	all := map[*socketio.Socket]bool{}
 	for sock := range inNsp {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
+	engine "github.com/zishang520/socket.io/servers/engine/v3"
 	socketio "github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 	"github.com/zishang520/socket.io/v3/pkg/utils"
@@ -120,6 +121,7 @@ type session struct {
 	// Set when the socket connects (onConnection).
 	s         *Server
 	sock      *socketio.Socket
+	conn      engine.Socket // sock's connection, for the sweeper
 	room      string
 	connected prometheus.Gauge
 	emits     *rate.Limiter
@@ -174,7 +176,7 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 
 	s := &Server{
 		cfg: cfg, tokens: tokens, db: db, log: log, metrics: newMetrics(cfg.Metrics),
-		sockets:   accounts{rooms: map[string][]*socketio.Socket{}},
+		sockets:   accounts{rooms: map[string][]*session{}},
 		sweepStop: make(chan struct{}), sweepStopped: make(chan struct{}),
 	}
 	go s.sweep(s.sweepStop, s.sweepStopped)
@@ -285,7 +287,7 @@ func wholeNumber(v any) (int64, bool) {
 
 func (s *Server) onConnection(sock *socketio.Socket) {
 	sess := sock.Data().(*session)
-	sess.s, sess.sock = s, sock
+	sess.s, sess.sock, sess.conn = s, sock, sock.Conn()
 	room := sess.principal.Room()
 	sess.room = room
 	// The handshake has been read: the connection's first HTTP request,
@@ -302,7 +304,7 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	sess.connected = s.metrics.connected.WithLabelValues(string(sess.principal.Role))
 	sess.connected.Inc()
 	// Listed before the cleanup is registered, so the cleanup always finds it.
-	evicted := s.sockets.add(room, sock, s.cfg.SocketsPerAccount)
+	evicted := s.sockets.add(sess, s.cfg.SocketsPerAccount)
 	_ = sock.On("disconnect", sess.onDisconnect)
 	// The library checks the connection is open, then adds the socket to
 	// its client; a close in between never reaches the socket, which then
@@ -317,7 +319,7 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	sess.limitEmits()
 	for _, old := range evicted {
 		s.metrics.dropped.WithLabelValues("too_many_sockets").Inc()
-		old.Disconnect(false)
+		old.sock.Disconnect(false)
 	}
 	_ = sock.On(models.EventSubmitOrder, sess.onSubmitOrder)
 	_ = sock.On(models.EventApprovalOrder, sess.onApprovalOrder)
@@ -397,7 +399,7 @@ func (sess *session) cleanup() {
 		return
 	}
 	sess.connected.Dec()
-	sess.s.sockets.remove(sess.room, sess.sock)
+	sess.s.sockets.remove(sess)
 }
 
 func (sess *session) onSubmitOrder(args ...any) {
