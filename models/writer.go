@@ -189,11 +189,11 @@ func (w *writer) loop(queue chan *change) {
 			// wait, not one timer Reset: a timer stopped after an earlier
 			// wait stays in the runtime's heap, and its Reset has the
 			// runtime walk that whole heap (a ping timer for every
-			// connection) a millisecond later (timers.adjust): 2.3–2.7%
-			// of the CPU at 1,000 orders/s and N = 10,000, 0.1–0.3% with
-			// a new timer, which is pushed on the heap and dropped from
-			// its top once stopped and due (bench/README.md, "Fourteenth
-			// round").
+			// connection) a millisecond later (timers.adjust). The timer
+			// checks took 2.5–2.9% of the CPU at 1,000 orders/s and
+			// N = 10,000; with a new timer, pushed on the heap and dropped
+			// from its top once stopped and due, 0.2–0.4% (bench/README.md,
+			// "Fourteenth round").
 			wait := time.NewTimer(commitWait)
 		group:
 			for len(batch) < groupSize {
