@@ -6,10 +6,13 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 
 	"github.com/orderbell/orderbell/auth"
 	"github.com/orderbell/orderbell/models"
@@ -57,6 +60,11 @@ func (ts *testServer) token(t testing.TB, ownerID int64) string {
 	}
 	return token
 }
+
+// liveGoroutines is the process's goroutines but those the engine keeps
+// waiting to run a woken connection's reader (at most 16: patch 12 of
+// third_party/zishang520-engine), which no connection holds.
+func liveGoroutines() int { return runtime.NumGoroutine() - transports.IdleReaders() }
 
 // pollUntil waits, up to within, for done to hold, checking every few
 // milliseconds, for server state that no event announces (a counter, a

@@ -21,7 +21,7 @@ func TestIdleReaderStacks(t *testing.T) {
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	goroutines := runtime.NumGoroutine()
+	goroutines := liveGoroutines()
 	for i := range n {
 		dialRaw(t, s.url, s.token(t, int64(i+1)))
 	}
@@ -36,7 +36,7 @@ func TestIdleReaderStacks(t *testing.T) {
 	// Signed: run after other tests, whose goroutines' stacks are freed
 	// meanwhile, the difference can be below zero.
 	perConn := float64(int64(after.StackInuse)-int64(before.StackInuse)) / n
-	added := runtime.NumGoroutine() - goroutines
+	added := liveGoroutines() - goroutines
 	t.Logf("goroutine stacks: %.0f bytes per idle connection; %d goroutines more for %d connections", perConn, added, n)
 	if perConn > 1<<10 || added > n/10 {
 		t.Errorf("%d idle connections hold %d goroutines more and %.1f KB of stack each, want no goroutine each (upstream: one, with 8 KB)", n, added, perConn/1024)

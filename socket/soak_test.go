@@ -32,7 +32,7 @@ func TestSoak(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("ORDERBELL_SOAK_CONNS")); err == nil && n > 0 {
 		conns = n
 	}
-	baseline := runtime.NumGoroutine()
+	baseline := liveGoroutines()
 	s := newTestServer(t, Config{})
 	url := s.url
 	const accounts = 200
@@ -96,10 +96,10 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	time.Sleep(duration / 3) // warm-up: every worker has connected at least once
-	warm, warmGoroutines := heap(), runtime.NumGoroutine()
+	warm, warmGoroutines := heap(), liveGoroutines()
 	profile("warm.pprof")
 	time.Sleep(duration - duration/3)
-	end, endGoroutines := heap(), runtime.NumGoroutine()
+	end, endGoroutines := heap(), liveGoroutines()
 	profile("end.pprof")
 	close(stop)
 	wg.Wait()
@@ -118,10 +118,10 @@ func TestSoak(t *testing.T) {
 	// Everyone has left: the server's goroutines go back to the baseline.
 	s.stop()
 	deadline := time.Now().Add(30 * time.Second)
-	for runtime.NumGoroutine() > baseline+10 && time.Now().Before(deadline) {
+	for liveGoroutines() > baseline+10 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	if n := runtime.NumGoroutine(); n > baseline+10 {
+	if n := liveGoroutines(); n > baseline+10 {
 		var dump strings.Builder
 		_ = pprof.Lookup("goroutine").WriteTo(&dump, 1)
 		t.Fatalf("%d goroutines after everyone left, baseline %d:\n%s", n, baseline, dump.String())
