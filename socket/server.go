@@ -222,6 +222,17 @@ func (s *Server) authenticate(sock *socketio.Socket, next func(*socketio.Extende
 		return
 	}
 	sock.SetData(sess)
+	// The handshake has been read: the connection's first HTTP request,
+	// which the engine keeps for the session's life (about 3 KB with its
+	// parsed headers, response and contexts), can go but for a snapshot
+	// of what a handshake may still be asked for
+	// (third_party/zishang520-engine, patch 6). Its auth payload (the
+	// login token, with last_notification_id) goes too
+	// (third_party/zishang520-socket, patch 4). Here, not in
+	// onConnection: that runs after the CONNECT answer is on its way, and
+	// nothing may see them kept once the client is connected.
+	sock.Conn().ReleaseRequest(keptHeaders...)
+	sock.ReleaseAuth()
 	next(nil)
 }
 
@@ -290,16 +301,6 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	sess.s, sess.sock, sess.conn = s, sock, sock.Conn()
 	room := sess.principal.Room()
 	sess.room = room
-	// The handshake has been read: the connection's first HTTP request,
-	// which the engine keeps for the session's life (about 3 KB with its
-	// parsed headers, response and contexts), can go but for a snapshot
-	// of what a handshake may still be asked for
-	// (third_party/zishang520-engine, patch 6). Its auth payload (the
-	// login token, with last_notification_id) goes too
-	// (third_party/zishang520-socket, patch 4).
-	sock.Conn().ReleaseRequest(keptHeaders...)
-	sock.ReleaseAuth()
-
 	sess.progressAt = time.Now() // before the sweeper can see it (s.sockets.add)
 	sess.connected = s.metrics.connected.WithLabelValues(string(sess.principal.Role))
 	sess.connected.Inc()
