@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/engine/v3/transports"
+	"github.com/zishang520/socket.io/v3/pkg/queue"
 
 	"github.com/orderbell/orderbell/auth"
 	"github.com/orderbell/orderbell/models"
@@ -61,10 +61,10 @@ func (ts *testServer) token(t testing.TB, ownerID int64) string {
 	return token
 }
 
-// liveGoroutines is the process's goroutines but those the engine keeps
-// waiting to run a woken connection's reader (at most 16: patch 12 of
-// third_party/zishang520-engine), which no connection holds.
-func liveGoroutines() int { return runtime.NumGoroutine() - transports.IdleReaders() }
+// liveGoroutines is the process's goroutines but those kept waiting for
+// work (at most 32, which no connection holds: queue.Go, patch 9 of
+// third_party/zishang520-socketio).
+func liveGoroutines() int { return runtime.NumGoroutine() - queue.KeptIdle() }
 
 // pollUntil waits, up to within, for done to hold, checking every few
 // milliseconds, for server state that no event announces (a counter, a

@@ -16,8 +16,8 @@ import (
 // waitIdleReaders waits until the server holds no more goroutines than
 // base, and the readers' epoll watcher: every connection's reader has
 // ended, its socket armed for the next message
-// (third_party/zishang520-engine, patch 5). The goroutines kept to run the
-// next reader (patch 12) are not counted: liveGoroutines.
+// (third_party/zishang520-engine, patch 5). The goroutines kept waiting
+// for work are not counted: liveGoroutines.
 func waitIdleReaders(t *testing.T, base int) {
 	t.Helper()
 	pollUntil(t, 5*time.Second, fmt.Sprintf("at most %d goroutines once the connections are idle", base+1),

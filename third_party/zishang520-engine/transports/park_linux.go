@@ -6,15 +6,17 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/zishang520/socket.io/v3/pkg/queue"
 )
 
 // orderbell patch: a WebSocket connection's reader needs no goroutine while
 // the connection is idle. When its read buffer is empty the reader arms the
 // connection's socket in one process-wide epoll set (one-shot) and returns,
-// freeing its goroutine (which ends, or is kept for another wake:
-// startReader); when the socket becomes readable (data, end of stream or an
-// error) the epoll set's single watcher starts the reader again. The
-// watcher itself parks on the runtime's poller (the epoll set's fd is
+// freeing its goroutine (which ends, or is kept for other work: queue.Go);
+// when the socket becomes readable (data, end of stream or an error) the
+// epoll set's single watcher starts the reader again. The watcher itself
+// parks on the runtime's poller (the epoll set's fd is
 // registered there like any socket), so no thread blocks in epoll_wait.
 //
 // Upstream kept a goroutine blocked in gorilla's read per connection, and
@@ -24,7 +26,7 @@ import (
 // A readerPark is one connection's parking state.
 type readerPark struct {
 	rc     syscall.RawConn
-	resume func() // starts the reader again; called on its own goroutine (startReader)
+	resume func() // starts the reader again; called on its own goroutine (queue.Go)
 
 	state  atomic.Int32 // running or parked
 	closed atomic.Bool  // the connection was closed by this side
@@ -81,7 +83,7 @@ func (p *readerPark) wake() {
 	p.closed.Store(true)
 	if p.state.CompareAndSwap(parked, running) {
 		theWatcher().forget(p)
-		startReader(p.resume)
+		queue.Go(p.resume) // a kept goroutine (patch 12)
 	}
 }
 
@@ -169,54 +171,9 @@ func (w *watcher) run(rc syscall.RawConn) {
 				delete(w.parked, ev.Fd)
 				w.mu.Unlock()
 				if p != nil && p.state.CompareAndSwap(parked, running) {
-					startReader(p.resume)
+					queue.Go(p.resume) // a kept goroutine (patch 12)
 				}
 			}
 		}
 	})
-}
-
-// orderbell patch: a woken reader runs on a kept goroutine. A new
-// goroutine per wake (every pong, every 25 s per connection) grew its stack
-// again each time while it handled the message: stack growth was 8–17% of
-// an idle server's CPU (ORDERBELL-PATCHES.md, patch 12). Goroutines whose
-// reader is done wait here for the next wake, up to maxIdleReaders of them;
-// a wake with none waiting starts a new one, so a reader that blocks (a
-// frame still arriving) delays no other connection.
-const maxIdleReaders = 16
-
-var (
-	idleReaders   = make(chan func())
-	idleReaderCnt atomic.Int32
-)
-
-// IdleReaders is how many goroutines wait for a reader to run (at most 16):
-// a count of goroutines that are not leaked, for tests that count them.
-func IdleReaders() int { return int(idleReaderCnt.Load()) }
-
-// startReader runs read on a waiting reader goroutine, or a new one.
-func startReader(read func()) {
-	select {
-	case idleReaders <- read:
-	default:
-		go keptReader(read)
-	}
-}
-
-func keptReader(read func()) {
-	for read != nil {
-		read()
-		read = nil // not kept alive while waiting
-		for {
-			n := idleReaderCnt.Load()
-			if n >= maxIdleReaders {
-				return
-			}
-			if idleReaderCnt.CompareAndSwap(n, n+1) {
-				break
-			}
-		}
-		read = <-idleReaders
-		idleReaderCnt.Add(-1)
-	}
 }

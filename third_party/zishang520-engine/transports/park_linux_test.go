@@ -2,9 +2,6 @@ package transports
 
 import (
 	"net"
-	"runtime"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -151,74 +148,4 @@ func TestWakeAfterClose(t *testing.T) {
 	// wake on a reader that is running starts nothing.
 	p.wake()
 	expectNotResumed(t, resumed, "woken while running")
-}
-
-// goid is the calling goroutine's id, from its stack header.
-func goid() string {
-	var b [64]byte
-	f := strings.Fields(string(b[:runtime.Stack(b[:], false)]))
-	return f[1] // "goroutine <id> [running]:"
-}
-
-// waitKeptReaders waits until n kept readers wait for work.
-func waitKeptReaders(t *testing.T, n int32) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for idleReaderCnt.Load() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d kept readers wait, want %d", idleReaderCnt.Load(), n)
-		}
-		runtime.Gosched()
-	}
-}
-
-// Patch 12: a reader that is done waits for the next wake, which then runs
-// on the same goroutine (its stack already grown).
-func TestReaderGoroutineIsKept(t *testing.T) {
-	// Readers kept by earlier tests are given work that lasts the test, so
-	// that the one this test keeps is the only one waiting.
-	hold := make(chan struct{})
-	defer close(hold)
-	for idleReaderCnt.Load() > 0 {
-		startReader(func() { <-hold })
-		runtime.Gosched()
-	}
-	ids := make(chan string, 1)
-	startReader(func() { ids <- goid() })
-	first := <-ids
-	waitKeptReaders(t, 1)
-	startReader(func() { ids <- goid() })
-	if second := <-ids; second != first {
-		t.Fatalf("second wake ran on goroutine %s, want the kept %s", second, first)
-	}
-}
-
-// Patch 12: readers that block do not hold up other wakes (each gets a
-// goroutine of its own when none is waiting), and once they are done at
-// most maxIdleReaders of them stay.
-func TestBlockedReadersDelayNoOne(t *testing.T) {
-	const n = 3 * maxIdleReaders
-	var started sync.WaitGroup
-	started.Add(n)
-	release := make(chan struct{})
-	var done sync.WaitGroup
-	done.Add(n)
-	for range n {
-		startReader(func() {
-			defer done.Done()
-			started.Done()
-			<-release // every reader blocks until all n have started
-		})
-	}
-	started.Wait()
-	close(release)
-	done.Wait()
-	waitKeptReaders(t, maxIdleReaders)
-	// Those beyond the bound ended rather than wait.
-	for range 100 {
-		if got := idleReaderCnt.Load(); got > maxIdleReaders {
-			t.Fatalf("%d kept readers wait, at most %d should", got, maxIdleReaders)
-		}
-		runtime.Gosched()
-	}
 }

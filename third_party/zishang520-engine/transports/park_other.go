@@ -10,6 +10,3 @@ type readerPark struct{}
 func newReaderPark(net.Conn, func()) *readerPark { return nil }
 func (*readerPark) park() bool                   { return false }
 func (*readerPark) wake()                        {}
-
-// IdleReaders is 0: readers are kept only on Linux (park_linux.go).
-func IdleReaders() int { return 0 }

@@ -12,7 +12,8 @@ import (
 var queueLog = log.NewLog("engine:events")
 
 // Queue serializes function execution through at most one worker goroutine.
-// The worker is started on demand and exits when the queue becomes idle.
+// The worker is started on demand (orderbell patch: on a kept goroutine, Go)
+// and exits when the queue becomes idle.
 //
 // orderbell patch: the zero Queue is ready to use, so it can be a field by
 // value, and its done channel is made only by a Close that must wait
@@ -48,7 +49,7 @@ func (q *Queue) Enqueue(task func()) {
 	if !q.running {
 		q.running = true
 		q.mu.Unlock()
-		go q.loop(task)
+		Go(func() { q.loop(task) }) // orderbell patch: a kept goroutine (kept.go)
 		return
 	}
 
