@@ -16,8 +16,8 @@ import (
 // freeing its goroutine (which ends, or is kept for other work: queue.Go);
 // when the socket becomes readable (data, end of stream or an error) the
 // epoll set's single watcher starts the reader again. The watcher itself
-// parks on the runtime's poller (the epoll set's fd is
-// registered there like any socket), so no thread blocks in epoll_wait.
+// parks on the runtime's poller (the epoll set's fd is registered there
+// like any socket), so no thread blocks in epoll_wait.
 //
 // Upstream kept a goroutine blocked in gorilla's read per connection, and
 // its stack: 4 KB even after patch 3, which the collector scans, and which

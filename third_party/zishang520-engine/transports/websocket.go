@@ -102,8 +102,9 @@ func (w *websocket) message() { w.read(false) }
 
 // read is the reader: it reads messages until the connection ends, or, with
 // w.park, until the read buffer is empty and the socket is armed (the
-// watcher then starts the next reader, on a kept goroutine: queue.Go). woken: started because
-// the socket became readable (or was closed), so read before parking again.
+// watcher then starts the next reader, on a kept goroutine: queue.Go).
+// woken: started because the socket became readable (or was closed), so
+// read before parking again.
 func (w *websocket) read(woken bool) {
 	parked := false
 	// Guarantee cleanup on any exit path — covers errors that _error()
