@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
+	engine "github.com/zishang520/socket.io/servers/engine/v3"
 	socketio "github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
 // The patched library builds a socket's handshake when it is first asked
@@ -62,5 +65,43 @@ func TestHandshakeIsTheConnects(t *testing.T) {
 	issued := time.UnixMilli(hs.Issued)
 	if issued.Before(before.Truncate(time.Millisecond)) || issued.After(after) {
 		t.Errorf("issued %v, want the connect's time, between %v and %v", issued, before, after)
+	}
+}
+
+// The request and the auth are let go before the CONNECT answer is made, so
+// no one can find them kept once the client is connected (in onConnection
+// they went only after the answer was on its way). The engine makes the
+// answer's packet (packetCreate) on the goroutine that connects the socket,
+// so what this sees there is what any later reader could have seen.
+func TestHandshakeLetGoBeforeTheAnswer(t *testing.T) {
+	s := newTestServer(t, Config{})
+	keptAtAnswer := make(chan bool, 1)
+	_ = s.io.Engine().On("connection", func(args ...any) {
+		conn := args[0].(engine.Socket)
+		_ = conn.On("packetCreate", func(args ...any) {
+			p, ok := args[0].(*packet.Packet)
+			if !ok || p.Type != packet.MESSAGE {
+				return
+			}
+			if b, ok := p.Data.(types.BufferInterface); ok && strings.HasPrefix(b.String(), "0") { // Socket.IO CONNECT
+				select {
+				case keptAtAnswer <- conn.Request().Headers().Peek("X-Orderbell-Test") != "":
+				default:
+				}
+			}
+		})
+	})
+	header := http.Header{"X-Orderbell-Test": {"yes"}}
+	_, answer := handshakeHeader(t, s.url, header, map[string]any{"token": s.token(t, 1)})
+	if !strings.HasPrefix(answer, `40{"sid":`) {
+		t.Fatalf("connect answered %q", answer)
+	}
+	select {
+	case kept := <-keptAtAnswer:
+		if kept {
+			t.Fatal("the CONNECT answer was made while the connection still kept its whole first request")
+		}
+	default:
+		t.Fatal("no CONNECT packet was seen being made")
 	}
 }
