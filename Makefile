@@ -24,8 +24,8 @@ test: test-go fuzz soak test-e2e
 test-go:
 	ORDERBELL_TEST_MYSQL=$(MYSQL_URL) go test -count=1 -race ./...
 	# the patched library modules' own tests (third_party/zishang520-socketio,
-	# third_party/zishang520-engine)
-	go test -count=1 -race github.com/zishang520/socket.io/v3/pkg/types github.com/zishang520/socket.io/v3/pkg/queue github.com/zishang520/socket.io/servers/engine/v3 github.com/zishang520/socket.io/servers/engine/v3/transports
+	# third_party/zishang520-engine, third_party/zishang520-socket)
+	go test -count=1 -race github.com/zishang520/socket.io/v3/pkg/types github.com/zishang520/socket.io/v3/pkg/queue github.com/zishang520/socket.io/servers/engine/v3 github.com/zishang520/socket.io/servers/engine/v3/transports github.com/zishang520/socket.io/servers/socket/v3
 	# stacks per idle connection, which -race's larger stack guard inflates
 	go test -count=1 -run '^TestIdleReaderStacks$$' -v ./socket/
 	# bench/traceslices, a module of its own (golang.org/x/exp/trace)

@@ -197,6 +197,14 @@ func (a *adapter) BroadcastWithAck(packet *parser.Packet, opts *BroadcastOptions
 }
 
 func (a *adapter) _encode(packet *parser.Packet, packetOpts *WriteOptions) []types.BufferInterface {
+	// orderbell patch: an event the parser would encode as it is (every
+	// alert orderbell broadcasts) goes straight into its frame, and the
+	// packet's text, for transports that take the packet (polling), is the
+	// same bytes after the "4" (encode-frame.go).
+	if frame, ok := encodeEventFrame(packet); ok {
+		packetOpts.WsPreEncodedFrame = types.NewStringBuffer(frame)
+		return []types.BufferInterface{types.NewStringBuffer(frame[1:len(frame):len(frame)])}
+	}
 	encodedPackets := a.encoder.Encode(packet)
 
 	if len(encodedPackets) == 1 {
