@@ -581,7 +581,12 @@ func (s *socket) sendPacket(
 	callback SendCallback,
 ) {
 	if readystate := s.ReadyState(); readystate != "closing" && readystate != "closed" {
-		socketLog.Debug(`sending packet "%s" (%p)`, packetType, data)
+		// orderbell patch: a debug line's or an event's arguments are made
+		// (boxed, in a slice of their own: 5% of the bytes an order
+		// allocated) only when the line is printed or the event heard.
+		if log.DEBUG.Load() {
+			socketLog.Debug(`sending packet "%s" (%p)`, packetType, data)
+		}
 
 		// Clone options to avoid data races when the same Options pointer
 		// is shared across multiple sockets during broadcast.
@@ -607,7 +612,9 @@ func (s *socket) sendPacket(
 		}
 
 		// exports packetCreate event
-		s.Emit("packetCreate", packet)
+		if s.ListenerCount("packetCreate") > 0 { // orderbell patch
+			s.Emit("packetCreate", packet)
+		}
 
 		s.writeBuffer.Push(packet)
 
@@ -629,8 +636,13 @@ func (s *socket) flush() {
 		if wbuf := s.writeBuffer.AllAndClear(); len(wbuf) > 0 {
 			s.flushed.Add(uint64(len(wbuf))) // orderbell patch: Queue
 			socketLog.Debug("flushing buffer to transport")
-			s.Emit("flush", wbuf)
-			s.server.Emit("flush", s, wbuf)
+			// orderbell patch: arguments made only for a listener (sendPacket)
+			if s.ListenerCount("flush") > 0 {
+				s.Emit("flush", wbuf)
+			}
+			if s.server.ListenerCount("flush") > 0 {
+				s.server.Emit("flush", s, wbuf)
+			}
 			if packetsFn := s.packetsFn.AllAndClear(); len(packetsFn) > 0 {
 				s.sentCallbackFn.Push(packetsFn)
 			} else {
@@ -638,7 +650,9 @@ func (s *socket) flush() {
 			}
 			s.Transport().Send(wbuf)
 			s.Emit("drain")
-			s.server.Emit("drain", s)
+			if s.server.ListenerCount("drain") > 0 { // orderbell patch
+				s.server.Emit("drain", s)
+			}
 		}
 	}
 }
