@@ -124,8 +124,8 @@ type session struct {
 	conn      engine.Socket // sock's connection, for the sweeper
 	room      string
 	connected prometheus.Gauge
-	emits     *rate.Limiter
-	ended     atomic.Bool // cleanup has run
+	emits     atomic.Pointer[rate.Limiter] // made at the first emit (emitLimiter)
+	ended     atomic.Bool                  // cleanup has run
 
 	// The sweeper's alone (check): how many packets the transport had
 	// taken at the last sweep, when it last took some (or had few
