@@ -40,16 +40,25 @@ func TestBodyAsAnnounced(t *testing.T) {
 		fmt.Fprintf(conn, "POST /order HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nCookie: %s=%s\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n",
 			auth.CookieName, token, len(order), order)
 		br := bufio.NewReader(conn)
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil {
-			t.Fatal(err)
+		next := func() response {
+			t.Helper()
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return responseOf(resp)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			t.Fatalf("chunked order: %d", resp.StatusCode)
+		if r := next(); r.status != http.StatusCreated {
+			t.Fatalf("chunked order: %d %s", r.status, r.body)
 		}
-		if n := len(h.notes.all()); n != 3 {
-			t.Fatalf("%d alerts for 3 orders", n)
+		orders := func() int {
+			t.Helper()
+			var list []map[string]any
+			h.do(req{method: "GET", path: "/orders", token: token}).json(t, &list)
+			return len(list)
+		}
+		if n := orders(); n != 3 {
+			t.Fatalf("%d orders placed of 3", n)
 		}
 
 		// Ten bytes short of what it announced, then the client stops sending.
@@ -58,22 +67,19 @@ func TestBodyAsAnnounced(t *testing.T) {
 		if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
 			t.Fatal(err)
 		}
-		resp, err = http.ReadResponse(br, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b strings.Builder
-		_, _ = bufio.NewReader(resp.Body).WriteTo(&b)
-		resp.Body.Close()
-		r := response{status: resp.StatusCode, header: resp.Header, body: []byte(b.String())}
+		r := next()
 		if r.status != http.StatusBadRequest {
 			t.Fatalf("short body: %d %s", r.status, r.body)
 		}
 		if msg := r.message(t); !strings.Contains(msg, "could not read the request body") {
 			t.Errorf("short body: %q", msg)
 		}
+		// A rejected request writes nothing (SPEC §3).
+		if n := orders(); n != 3 {
+			t.Fatalf("the short body placed an order: %d orders", n)
+		}
 		if n := len(h.notes.all()); n != 3 {
-			t.Fatalf("the short body placed an order: %d alerts", n)
+			t.Fatalf("the short body sent an alert: %d alerts", n)
 		}
 	})
 }

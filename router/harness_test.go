@@ -160,6 +160,11 @@ func (h *harness) do(r req) response {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	return responseOf(resp)
+}
+
+// responseOf reads and closes resp.
+func responseOf(resp *http.Response) response {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	return response{status: resp.StatusCode, header: resp.Header, body: data}

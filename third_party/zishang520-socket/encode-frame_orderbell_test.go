@@ -10,12 +10,11 @@ import (
 )
 
 type alertPayload struct {
-	OrderID    int64             `json:"order_id"`
-	Note       string            `json:"note"`
-	Raw        []byte            `json:"raw,omitempty"`
-	Tags       map[string]string `json:"tags,omitempty"`
-	Next       *alertPayload     `json:"next,omitempty"`
-	unexported int
+	OrderID int64             `json:"order_id"`
+	Note    string            `json:"note"`
+	Raw     []byte            `json:"raw,omitempty"`
+	Tags    map[string]string `json:"tags,omitempty"`
+	Next    *alertPayload     `json:"next,omitempty"`
 }
 
 // parserText is the upstream encoder's text for packet: the oracle.
