@@ -90,9 +90,9 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 				return nil, fmt.Errorf("open checkpointer: %w", err)
 			}
 		}
-		db.w = newWriter(sqlDB, stmts, 1, 0, db.ckpt)
+		db.w = newWriter(sqlDB, stmts, 1, 0, true, db.ckpt)
 	} else {
-		db.w = newWriter(sqlDB, stmts, 4, writeTimeout, nil) // overlap round trips
+		db.w = newWriter(sqlDB, stmts, 4, writeTimeout, false, nil) // overlap round trips
 		db.hints = new(laneHints)
 	}
 	return db, nil

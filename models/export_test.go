@@ -22,7 +22,7 @@ func AgeNotification(t *testing.T, db *DB, id int64, age time.Duration) {
 // changes does when some of them are refused or fail.
 func HoldBatch(db *DB) (flush func(n int)) {
 	running := db.w
-	held := &writer{db: running.db, stmts: running.stmts, lanes: []chan *change{make(chan *change, maxBatch)}, timeout: running.timeout}
+	held := &writer{db: running.db, stmts: running.stmts, lanes: []chan *change{make(chan *change, maxBatch)}, timeout: running.timeout, txStmts: running.txStmts}
 	held.committed.Store(running.committed.Load())
 	db.w = held
 	return func(n int) {
@@ -44,6 +44,25 @@ func FailAfterWrite(ctx context.Context, db *DB, p Principal) error {
 			return err
 		}
 		return errors.New("broken statement")
+	})
+}
+
+// FailAtCommit queues a change that writes an item of an order that does
+// not exist with SQLite's foreign keys checked only at the COMMIT
+// (defer_foreign_keys): the change runs, and its transaction fails at its
+// COMMIT, which leaves it open. SQLite only.
+func FailAtCommit(ctx context.Context, db *DB, p Principal) error {
+	return db.w.do(ctx, p.Shard(), nil, nil, func(tx *batchTx) error {
+		st, err := tx.conn.PrepareContext(tx.ctx, "PRAGMA defer_foreign_keys = ON")
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if _, err := st.(ctxStmt).ExecContext(tx.ctx, nil); err != nil {
+			return err
+		}
+		_, err = tx.exec(stInsertItem, int64(1)<<40, int64(1), "ghost", int64(1), int64(1))
+		return err
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -330,4 +331,33 @@ func TestOneBatchOfManyChanges(t *testing.T) {
 			t.Fatalf("the customer has %d orders (%v), want 4", len(orders), err)
 		}
 	})
+}
+
+// A transaction that fails at its COMMIT (on SQLite, which the writer
+// begins and ends by statements of its own) is rolled back: its write is
+// not stored, the caller gets the failure, and the connection is not left
+// inside it for the next batch to trip over.
+func TestFailedCommitLeavesNoTransaction(t *testing.T) {
+	db := dbtest.Open(t, "sqlite:"+filepath.Join(t.TempDir(), "db"))
+	f := newFixture(t, db)
+	err := models.FailAtCommit(ctx, db, f.owner)
+	var refusal *models.Error
+	if err == nil || errors.As(err, &refusal) {
+		t.Fatalf("a change whose COMMIT fails: %v, want the commit's failure", err)
+	}
+	var ghosts int64
+	if err := models.SQL(t, db).QueryRow("SELECT COUNT(*) FROM order_items WHERE name = 'ghost'").Scan(&ghosts); err != nil {
+		t.Fatal(err)
+	}
+	if ghosts != 0 {
+		t.Fatalf("%d items of the failed transaction stored", ghosts)
+	}
+	for i := range 3 { // a batch each, on the same connection
+		if _, _, err := db.PlaceOrder(ctx, f.client, f.storeID, []models.OrderLine{{MenuID: f.menuID, Count: 1}}); err != nil {
+			t.Fatalf("order %d after the failed commit: %v", i, err)
+		}
+	}
+	if orders, err := db.ListOrders(ctx, f.client); err != nil || len(orders) != 3 {
+		t.Fatalf("the customer has %d orders (%v), want 3", len(orders), err)
+	}
 }

@@ -30,6 +30,10 @@ const (
 	stInsertAlert
 	stOrderByID
 	stAcceptOrder
+	// A SQLite transaction's own statements (writer.txStmts).
+	stBegin
+	stCommit
+	stRollback
 	numStmts
 )
 
@@ -41,6 +45,9 @@ var stmtQueries = [numStmts]string{
 	stInsertAlert: "INSERT INTO notifications (recipient_role, recipient_id, event, order_id, store_id, total_price, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	stOrderByID:   "SELECT client_id, owner_id, store_id, status, total_price, created_at FROM orders WHERE id = ?",
 	stAcceptOrder: "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+	stBegin:       "BEGIN",
+	stCommit:      "COMMIT",
+	stRollback:    "ROLLBACK",
 }
 
 // ctxConn and ctxStmt are what the writer needs of a driver connection and

@@ -97,6 +97,12 @@ type writer struct {
 	// ends: the driver then skips a watcher goroutine per statement, and
 	// a local file has no connection to lose.
 	timeout time.Duration
+	// txStmts (SQLite) has each batch's transaction begun and ended by
+	// statements prepared once on the connection, as its others are. The
+	// driver's BeginTx and Commit prepare and free their BEGIN and COMMIT
+	// every time: 2% of the CPU at 1,000 orders/s. MySQL keeps BeginTx
+	// (its protocol has no prepared BEGIN).
+	txStmts bool
 
 	mu     sync.RWMutex // held shared while submitting; Close takes it to stop submissions
 	closed bool
@@ -113,8 +119,8 @@ type writer struct {
 // newWriter starts n writer goroutines: 1 for SQLite (one connection
 // anyway), a few for MySQL so round trips overlap. ckpt, if not nil, is
 // told of each batch committed.
-func newWriter(db *sql.DB, stmts *statements, n int, timeout time.Duration, ckpt *checkpointer) *writer {
-	w := &writer{db: db, stmts: stmts, lanes: make([]chan *change, n), timeout: timeout, ckpt: ckpt}
+func newWriter(db *sql.DB, stmts *statements, n int, timeout time.Duration, txStmts bool, ckpt *checkpointer) *writer {
+	w := &writer{db: db, stmts: stmts, lanes: make([]chan *change, n), timeout: timeout, txStmts: txStmts, ckpt: ckpt}
 	w.wg.Add(n)
 	for i := range w.lanes {
 		w.lanes[i] = make(chan *change, 4*maxBatch)
@@ -294,17 +300,22 @@ func (w *writer) tryTx(ctx context.Context, fn func(tx *batchTx) error) (began b
 		if !ok {
 			return fmt.Errorf("database driver connection %T cannot begin and prepare with a context", dc)
 		}
-		dtx, err := c.BeginTx(ctx, driver.TxOptions{})
-		if err != nil {
-			return err
-		}
-		began = true
 		tx := batchTxs.Get().(*batchTx)
 		defer func() {
 			*tx = batchTx{} // holding on to nothing of this batch
 			batchTxs.Put(tx)
 		}()
 		tx.ctx, tx.conn, tx.prepared = ctx, c, w.stmts.on(c)
+		var dtx driver.Tx
+		if w.txStmts {
+			dtx = stmtTx{tx}
+			if _, err := tx.exec(stBegin); err != nil {
+				return err
+			}
+		} else if dtx, err = c.BeginTx(ctx, driver.TxOptions{}); err != nil {
+			return err
+		}
+		began = true
 		if err := fn(tx); err != nil {
 			_ = dtx.Rollback()
 			return err
@@ -312,6 +323,25 @@ func (w *writer) tryTx(ctx context.Context, fn func(tx *batchTx) error) (began b
 		return dtx.Commit()
 	})
 	return began, err
+}
+
+// stmtTx ends a transaction begun with stBegin, by statement.
+type stmtTx struct{ tx *batchTx }
+
+func (t stmtTx) Commit() error {
+	if _, err := t.tx.exec(stCommit); err != nil {
+		// A COMMIT that failed (SQLITE_BUSY, a full disk) can leave the
+		// transaction open; the connection must not stay in it. (With
+		// none open, this ROLLBACK fails harmlessly.)
+		_ = t.Rollback()
+		return err
+	}
+	return nil
+}
+
+func (t stmtTx) Rollback() error {
+	_, err := t.tx.exec(stRollback)
+	return err
 }
 
 // batchTxs keeps each batch from allocating its transaction's scratch
