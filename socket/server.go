@@ -94,6 +94,20 @@ type deliveryQueue struct {
 	stop      chan struct{}
 	stopped   chan struct{}
 	closeOnce sync.Once
+	// out is the queue's goroutine's own, for each of its broadcasts.
+	out broadcastScratch
+}
+
+// broadcastScratch is what a broadcast hands the adapter, kept by the
+// delivery goroutine from one broadcast to the next: both adapters (the
+// in-memory one, and Redis's, which publishes and then delivers locally)
+// are done with the packet and options when Broadcast returns. Made anew
+// for each, they were a twentieth of the garbage an order made.
+type broadcastScratch struct {
+	rooms, except *types.Set[socketio.Room]
+	opts          socketio.BroadcastOptions
+	packet        parser.Packet
+	data          [2]any
 }
 
 // delivery is one queued emit: a stored alert, or (update) ORDER_UPDATED
@@ -510,17 +524,17 @@ func (s *Server) deliverQueued(q *deliveryQueue) {
 				break
 			}
 			for i := range batch {
-				s.deliver(&batch[i])
+				s.deliver(&q.out, &batch[i])
 				batch[i] = delivery{}
 			}
 		}
 	}
 }
 
-func (s *Server) deliver(d *delivery) {
+func (s *Server) deliver(out *broadcastScratch, d *delivery) {
 	if d.update {
 		o := &d.order
-		s.broadcast(updatedParty(*o).Room(), socketio.Room(d.origin), EventOrderUpdated, OrderUpdate{
+		s.broadcast(out, updatedParty(*o).Room(), socketio.Room(d.origin), EventOrderUpdated, OrderUpdate{
 			OrderID: o.ID, Status: o.Status, StoreID: o.StoreID, ClientID: o.ClientID, OwnerID: o.OwnerID,
 			TotalPrice: o.TotalPrice, UpdatedAt: FormatTime(o.UpdatedAt),
 		})
@@ -535,7 +549,7 @@ func (s *Server) deliver(d *delivery) {
 	gate := s.gate(to)
 	gate.Lock()
 	defer gate.Unlock()
-	s.broadcast(room, seenRoom(n.ID), n.Event, AlertFor(*n))
+	s.broadcast(out, room, seenRoom(n.ID), n.Event, AlertFor(*n))
 	s.metrics.emitted.WithLabelValues(n.Event).Inc()
 	if !n.CommittedAt.IsZero() {
 		s.metrics.latency.Observe(time.Since(n.CommittedAt).Seconds())
@@ -547,13 +561,24 @@ func (s *Server) deliver(d *delivery) {
 // .Emit(event, payload) handed straight to the namespace's adapter (the
 // in-memory one, or Redis's, which publishes and then delivers locally):
 // the broadcast operators that chain builds, each with its own room sets,
-// were a tenth of all the garbage an order made.
-func (s *Server) broadcast(room string, except socketio.Room, event string, payload any) {
-	opts := &socketio.BroadcastOptions{Rooms: types.NewSet(socketio.Room(room))}
-	if except != "" {
-		opts.Except = types.NewSet(except)
+// were a tenth of all the garbage an order made. out is the calling
+// delivery goroutine's scratch.
+func (s *Server) broadcast(out *broadcastScratch, room string, except socketio.Room, event string, payload any) {
+	if out.rooms == nil {
+		out.rooms, out.except = types.NewSet[socketio.Room](), types.NewSet[socketio.Room]()
 	}
-	s.io.Sockets().Adapter().Broadcast(&parser.Packet{Type: parser.EVENT, Data: []any{event, payload}}, opts)
+	out.rooms.Clear()
+	out.rooms.Add(socketio.Room(room))
+	out.opts = socketio.BroadcastOptions{Rooms: out.rooms}
+	if except != "" {
+		out.except.Clear()
+		out.except.Add(except)
+		out.opts.Except = out.except
+	}
+	out.data = [2]any{event, payload}
+	out.packet = parser.Packet{Type: parser.EVENT, Data: out.data[:]}
+	s.io.Sockets().Adapter().Broadcast(&out.packet, &out.opts)
+	out.data = [2]any{} // holding on to no payload until the next
 }
 
 // LegacyAck answers the original browser code's own emits. orderbell has

@@ -90,13 +90,23 @@ describe('X-Socket-Id: the device that made the change', () => {
     await Promise.all([phone, pc].map((d) => d.waitFor(ORDER_UPDATED, byId(second.order_id))));
     await Promise.all([ownerA, ownerB].map((d) => d.waitFor(SUBMIT_ORDER, byId(second.order_id))));
 
+    // A skip is its own change's only: the phone's next order skips it,
+    // and the order after that, naming no socket, reaches it again.
+    const third = expectStatus(await order(phone.socket.id), 201, 'another order from the phone');
+    await pc.waitFor(ORDER_UPDATED, byId(third.order_id));
+    const fourth = expectStatus(await order(''), 201, 'an order naming no socket');
+    await Promise.all([phone, pc].map((d) => d.waitFor(ORDER_UPDATED, byId(fourth.order_id))));
+    await Promise.all([ownerA, ownerB].map((d) => d.waitFor(SUBMIT_ORDER, byId(fourth.order_id))));
+
     await Promise.all([ownerA, ownerB, phone, pc, other].map((d) => d.flush()));
     const seen = (d) => d.events.map((e) => `${e.event} ${e.data.order_id}`);
-    const [f, s] = [first.order_id, second.order_id];
-    assert.deepEqual(seen(phone), [`${APPROVAL_ORDER} ${f}`, `${ORDER_UPDATED} ${s}`]);
-    assert.deepEqual(seen(pc), [`${ORDER_UPDATED} ${f}`, `${APPROVAL_ORDER} ${f}`, `${ORDER_UPDATED} ${s}`]);
-    assert.deepEqual(seen(ownerA), [`${SUBMIT_ORDER} ${f}`, `${SUBMIT_ORDER} ${s}`]);
-    assert.deepEqual(seen(ownerB), [`${SUBMIT_ORDER} ${f}`, `${ORDER_UPDATED} ${f}`, `${SUBMIT_ORDER} ${s}`]);
+    const [f, s, t3, t4] = [first.order_id, second.order_id, third.order_id, fourth.order_id];
+    assert.deepEqual(seen(phone), [`${APPROVAL_ORDER} ${f}`, `${ORDER_UPDATED} ${s}`, `${ORDER_UPDATED} ${t4}`]);
+    assert.deepEqual(seen(pc), [`${ORDER_UPDATED} ${f}`, `${APPROVAL_ORDER} ${f}`, `${ORDER_UPDATED} ${s}`,
+      `${ORDER_UPDATED} ${t3}`, `${ORDER_UPDATED} ${t4}`]);
+    assert.deepEqual(seen(ownerA), [`${SUBMIT_ORDER} ${f}`, `${SUBMIT_ORDER} ${s}`, `${SUBMIT_ORDER} ${t3}`, `${SUBMIT_ORDER} ${t4}`]);
+    assert.deepEqual(seen(ownerB), [`${SUBMIT_ORDER} ${f}`, `${ORDER_UPDATED} ${f}`, `${SUBMIT_ORDER} ${s}`,
+      `${SUBMIT_ORDER} ${t3}`, `${SUBMIT_ORDER} ${t4}`]);
     assert.deepEqual(seen(other), []);
   });
 

@@ -89,13 +89,16 @@ func (s *Set[KType]) Delete(keys ...KType) bool {
 	return true
 }
 
-// Clear removes all items from the set, reusing the underlying map memory.
+// Clear removes all items from the set, reusing the underlying map memory
+// (orderbell patch: and a short list's array, so a set cleared and refilled
+// for each use, as orderbell's broadcasts do, allocates nothing).
 func (s *Set[KType]) Clear() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
 	clear(s.cache)
-	s.list = nil
+	clear(s.list) // holding on to none of the keys
+	s.list = s.list[:0]
 	return true
 }
 

@@ -87,3 +87,26 @@ func TestSetJSONRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// orderbell patch: a small set cleared and refilled (as orderbell's
+// broadcasts reuse theirs) keeps its list's array, and none of the old keys.
+func TestSetClearedAndRefilledAllocatesNothing(t *testing.T) {
+	s := NewSet("room-a", "room-b")
+	allocs := testing.AllocsPerRun(100, func() {
+		s.Clear()
+		s.Add("room-c")
+	})
+	if allocs != 0 {
+		t.Errorf("Clear then Add of one key: %v allocations, want 0", allocs)
+	}
+	if keys := s.Keys(); !slices.Equal(keys, []string{"room-c"}) {
+		t.Fatalf("keys %v, want [room-c]", keys)
+	}
+	s.Clear()
+	if s.Len() != 0 || s.Has("room-c") || len(s.Keys()) != 0 {
+		t.Fatalf("a cleared set still holds %v", s.Keys())
+	}
+	if spare := s.list[:cap(s.list)]; slices.ContainsFunc(spare, func(k string) bool { return k != "" }) {
+		t.Fatalf("the cleared list's array still holds %q", spare)
+	}
+}
