@@ -104,7 +104,7 @@ type deliveryQueue struct {
 // are done with the packet and options when Broadcast returns. Made anew
 // for each, they were a twentieth of the garbage an order made.
 type broadcastScratch struct {
-	rooms, except *types.Set[socketio.Room]
+	rooms, except types.Set[socketio.Room] // a zero Set is an empty one
 	opts          socketio.BroadcastOptions
 	packet        parser.Packet
 	data          [2]any
@@ -564,16 +564,13 @@ func (s *Server) deliver(out *broadcastScratch, d *delivery) {
 // were a tenth of all the garbage an order made. out is the calling
 // delivery goroutine's scratch.
 func (s *Server) broadcast(out *broadcastScratch, room string, except socketio.Room, event string, payload any) {
-	if out.rooms == nil {
-		out.rooms, out.except = types.NewSet[socketio.Room](), types.NewSet[socketio.Room]()
-	}
 	out.rooms.Clear()
 	out.rooms.Add(socketio.Room(room))
-	out.opts = socketio.BroadcastOptions{Rooms: out.rooms}
+	out.opts = socketio.BroadcastOptions{Rooms: &out.rooms}
 	if except != "" {
 		out.except.Clear()
 		out.except.Add(except)
-		out.opts.Except = out.except
+		out.opts.Except = &out.except
 	}
 	out.data = [2]any{event, payload}
 	out.packet = parser.Packet{Type: parser.EVENT, Data: out.data[:]}
