@@ -130,3 +130,52 @@ func TestVerifiedTokensAreRememberedUntilTheyExpire(t *testing.T) {
 		t.Errorf("%d tokens remembered, more than %d", n, maxVerified)
 	}
 }
+
+// A remembered token is looked up with no allocation: its bytes are hashed
+// from a buffer on the stack.
+func TestRememberedTokenParsesWithoutAllocating(t *testing.T) {
+	tokens := NewTokens(key, time.Hour)
+	token, _, err := tokens.Issue(models.Principal{Role: models.RoleClient, ID: 12345}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(token) <= 32 || len(token) > tokenBufSize {
+		t.Fatalf("token of %d bytes: the test needs one from 33 to %d", len(token), tokenBufSize)
+	}
+	if _, _, err := tokens.Parse(token); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, _, err := tokens.Parse(token); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("Parse of a remembered token: %v allocations, want 0", n)
+	}
+}
+
+// A token longer than the stack buffer is hashed from a copy: remembered,
+// and told apart from another as long, as any other.
+func TestLongTokensAreRememberedApart(t *testing.T) {
+	tokens := NewTokens(key, time.Hour)
+	now := time.Now().Unix()
+	pad := string(make([]byte, tokenBufSize)) // a claim that makes the token long
+	var long [2]string
+	for i := range long {
+		long[i] = sign(t, jwt.SigningMethodHS256, key, jwt.MapClaims{"client_id": i + 1, "iat": now, "exp": now + 60, "pad": pad})
+		if len(long[i]) <= tokenBufSize {
+			t.Fatalf("token of %d bytes, want more than %d", len(long[i]), tokenBufSize)
+		}
+	}
+	for round := range 2 { // the second from the cache
+		for i, tok := range long {
+			p, _, err := tokens.Parse(tok)
+			if want := (models.Principal{Role: models.RoleClient, ID: int64(i + 1)}); err != nil || p != want {
+				t.Errorf("round %d, token %d: %v, %v; want %v", round, i, p, err, want)
+			}
+		}
+	}
+	if n := len(tokens.verified); n != 2 {
+		t.Errorf("%d tokens remembered, want 2", n)
+	}
+}
