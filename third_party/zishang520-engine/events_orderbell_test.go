@@ -12,6 +12,7 @@ import (
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	"github.com/zishang520/socket.io/servers/engine/v3/config"
+	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
 // orderbell: sendPacket and flush make their events' arguments only when
@@ -93,5 +94,92 @@ func TestPacketEventsReachTheirListeners(t *testing.T) {
 		if !seen[e.name] {
 			delete(seen, e.name)
 		}
+	}
+}
+
+// orderbell: a sent packet and its options are made together, and its
+// compress flag points at a shared true or false (patch 14). Each packet
+// still gets options of its own, with the sender's pre-encoded frame, and
+// the flag upstream gave it: true unless the sender said false.
+func TestSentPacketsKeepTheirOptions(t *testing.T) {
+	opts := config.DefaultServerOptions()
+	opts.SetPingInterval(time.Hour) // no ping among the packets watched
+	srv := NewServer(opts)
+	t.Cleanup(func() { srv.Close() })
+	created := make(chan *packet.Packet, 16)
+	sockets := make(chan Socket, 1)
+	srv.On("connection", func(args ...any) {
+		sock := args[0].(Socket)
+		_ = sock.On("packetCreate", func(args ...any) { created <- args[0].(*packet.Packet) })
+		sockets <- sock
+	})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	c, _, err := ws.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/engine.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	if _, open, err := c.ReadMessage(); err != nil || open[0] != '0' {
+		t.Fatalf("open packet %q, %v", open, err)
+	}
+	var sock Socket
+	select {
+	case sock = <-sockets:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection")
+	}
+
+	off, on := false, true
+	frame := types.NewStringBuffer([]byte("4framed"))
+	shared := &packet.Options{Compress: &off, WsPreEncodedFrame: frame}
+	sends := []struct {
+		name         string
+		opts         *packet.Options
+		wantCompress bool
+		wantFrame    bool
+		wire         string
+	}{
+		{"no options", nil, true, false, "4a"},
+		{"no flag", &packet.Options{}, true, false, "4b"},
+		{"compress", &packet.Options{Compress: &on}, true, false, "4c"},
+		{"no compress, a frame", shared, false, true, "4framed"},
+		{"the same options again", shared, false, true, "4framed"},
+	}
+	var got []*packet.Packet
+	for i, s := range sends {
+		sock.Write(strings.NewReader(string(rune('a'+i))), s.opts, nil)
+		if _, msg, err := c.ReadMessage(); err != nil || string(msg) != s.wire {
+			t.Fatalf("%s: read %q, %v; want %q", s.name, msg, err, s.wire)
+		}
+		select {
+		case p := <-created:
+			got = append(got, p)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no packetCreate", s.name)
+		}
+	}
+	for i, s := range sends {
+		p := got[i]
+		if p.Options == nil || p.Options.Compress == nil {
+			t.Fatalf("%s: options %+v", s.name, p.Options)
+		}
+		if *p.Options.Compress != s.wantCompress {
+			t.Errorf("%s: compress %v, want %v", s.name, *p.Options.Compress, s.wantCompress)
+		}
+		if (p.Options.WsPreEncodedFrame == frame) != s.wantFrame {
+			t.Errorf("%s: pre-encoded frame %v", s.name, p.Options.WsPreEncodedFrame)
+		}
+		if p.Options == s.opts {
+			t.Errorf("%s: the sender's options, not a copy", s.name)
+		}
+		for _, q := range got[:i] {
+			if q.Options == p.Options {
+				t.Errorf("%s: options shared with an earlier packet", s.name)
+			}
+		}
+	}
+	if *got[3].Options.Compress || !*got[0].Options.Compress || off || !on {
+		t.Error("a flag changed after the sends")
 	}
 }

@@ -590,26 +590,29 @@ func (s *socket) sendPacket(
 
 		// Clone options to avoid data races when the same Options pointer
 		// is shared across multiple sockets during broadcast.
-		opts := &packet.Options{}
+		//
+		// orderbell patch: the packet and its options are one allocation,
+		// and the compress flag points at one of two shared values (nothing
+		// writes through Options.Compress: senders replace the pointer).
+		// Upstream made the options, the packet and one or two bools apart
+		// for every socket a packet went to.
+		sent := &sentPacket{}
+		opts := &sent.options
 		if options != nil {
 			opts.WsPreEncodedFrame = options.WsPreEncodedFrame
-			if options.Compress != nil {
-				compress := *options.Compress
-				opts.Compress = &compress
-			}
 		}
-
-		if opts.Compress == nil || *opts.Compress {
-			opts.Compress = new(true)
+		if options == nil || options.Compress == nil || *options.Compress {
+			opts.Compress = &compressOn
 		} else {
-			opts.Compress = new(false)
+			opts.Compress = &compressOff
 		}
 
-		packet := &packet.Packet{
+		sent.packet = packet.Packet{
 			Type:    packetType,
 			Data:    data,
 			Options: opts,
 		}
+		packet := &sent.packet
 
 		// exports packetCreate event
 		if s.ListenerCount("packetCreate") > 0 { // orderbell patch
@@ -626,6 +629,16 @@ func (s *socket) sendPacket(
 		s.flush()
 	}
 }
+
+// sentPacket is a packet sendPacket makes, with its options (orderbell patch).
+type sentPacket struct {
+	packet  packet.Packet
+	options packet.Options
+}
+
+// compressOn and compressOff are the values every sent packet's
+// Options.Compress points at (orderbell patch). Never written.
+var compressOn, compressOff = true, false
 
 // Attempts to flush the packets buffer.
 func (s *socket) flush() {
