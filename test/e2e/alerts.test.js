@@ -83,6 +83,10 @@ describe('alerts', () => {
       t.track(await connectV4(server, { token: owner.token, transports: ['websocket'], label: 'owner v4 websocket' })),
       t.track(await connectV2(server, { token: owner.token, label: 'owner v2 polling+upgrade' })),
       t.track(await connectV2(server, { token: owner.token, transports: ['websocket'], label: 'owner v2 websocket' })),
+      // Two that never upgrade: each long-poll reads the broadcast's packet
+      // itself, while the WebSockets above share its encoded frame.
+      t.track(await connectV4(server, { token: owner.token, transports: ['polling'], label: 'owner v4 polling 1' })),
+      t.track(await connectV4(server, { token: owner.token, transports: ['polling'], label: 'owner v4 polling 2' })),
     ];
     const otherOwnerDevice = t.track(await connectV4(server, { token: otherOwner.token, label: 'other owner v4' }));
     const clientDevices = [
