@@ -8,7 +8,6 @@ import (
 
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/engine/v3"
-	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/v3/pkg/log"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 	"github.com/zishang520/socket.io/v3/pkg/utils"
@@ -223,12 +222,12 @@ func (c *Client) WriteToEngine(encodedPackets []types.BufferInterface, opts *Wri
 		// Upstream copied the bytes, with the buffer's spare capacity, for
 		// each socket. Binary packets are still cloned.
 		if text, ok := encodedPacket.(*types.StringBuffer); ok {
-			// orderbell patch: a WebSocket without per-message-deflate
-			// writes a broadcast's pre-encoded frame and never reads the
-			// packet, so it gets the shared one, with no reader of its own.
-			// (A WebSocket stays one: the engine upgrades from polling,
-			// never back.)
-			if opts.WsPreEncodedFrame != nil && writesFrame(c.conn.Transport()) {
+			// orderbell patch: a transport that writes a broadcast's
+			// pre-encoded frame as it is (the engine copy's WebSocket with
+			// no per-message-deflate) never reads the packet, so it gets
+			// the shared one, with no reader of its own. (A WebSocket stays
+			// one: the engine upgrades from polling, never back.)
+			if fw, ok := c.conn.Transport().(frameWriter); ok && opts.WsPreEncodedFrame != nil && fw.WritesPreEncodedFrame() {
 				c.conn.Write(text, &opts.Options, nil)
 				continue
 			}
@@ -239,12 +238,9 @@ func (c *Client) WriteToEngine(encodedPackets []types.BufferInterface, opts *Wri
 	}
 }
 
-// writesFrame reports whether t sends a packet's WsPreEncodedFrame as it is,
-// without reading the packet: a WebSocket with no per-message-deflate, as
-// its send does (orderbell patch).
-func writesFrame(t transports.Transport) bool {
-	return t != nil && t.Name() == "websocket" && t.PerMessageDeflate() == nil
-}
+// frameWriter is a transport that can tell whether it writes a packet's
+// Options.WsPreEncodedFrame without reading the packet (orderbell patch).
+type frameWriter interface{ WritesPreEncodedFrame() bool }
 
 // ondata is called with incoming transport data.
 func (c *Client) ondata(args ...any) {

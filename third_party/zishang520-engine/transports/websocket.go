@@ -84,6 +84,12 @@ func (w *websocket) Name() string {
 	return WEBSOCKET
 }
 
+// WritesPreEncodedFrame reports whether send writes a packet's
+// Options.WsPreEncodedFrame as it is, never reading the packet's data: with
+// no per-message-deflate (orderbell patch: the socket copy's WriteToEngine
+// then hands such a transport a broadcast's shared data).
+func (w *websocket) WritesPreEncodedFrame() bool { return w.PerMessageDeflate() == nil }
+
 // Advertise upgrade support.
 func (w *websocket) HandlesUpgrades() bool {
 	return true
@@ -208,7 +214,7 @@ func (w *websocket) send(packets []*packet.Packet) {
 				compress = false
 			}
 
-			if w.PerMessageDeflate() == nil && packet.Options.WsPreEncodedFrame != nil {
+			if w.WritesPreEncodedFrame() && packet.Options.WsPreEncodedFrame != nil {
 				mt := ws.BinaryMessage
 				if _, ok := packet.Options.WsPreEncodedFrame.(*types.StringBuffer); ok {
 					mt = ws.TextMessage
