@@ -159,18 +159,17 @@ func (w *websocket) read(woken bool) {
 
 		switch mt {
 		case ws.BinaryMessage:
-			read := types.NewBytesBuffer(nil)
-			if _, err := read.ReadFrom(message); err != nil {
+			// orderbell patch: read in one exact-size slice (readmsg.go).
+			if data, err := readMessage(message); err != nil {
 				w._error(err)
 			} else {
-				w.onMessage(read)
+				w.onMessage(types.NewBytesBuffer(data))
 			}
 		case ws.TextMessage:
-			read := types.NewStringBuffer(nil)
-			if _, err := read.ReadFrom(message); err != nil {
+			if data, err := readMessage(message); err != nil {
 				w._error(err)
 			} else {
-				w.onMessage(read)
+				w.onMessage(types.NewStringBuffer(data))
 			}
 		case ws.CloseMessage:
 			w.socket.Emit("close")
