@@ -15,6 +15,7 @@ package types
 //   - BytesBuffer/StringBuffer wrappers with distinct GoString and JSON behavior
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"unicode/utf8"
@@ -231,6 +232,32 @@ const MinRead = 512
 // buffer becomes too large, ReadFrom will panic with [ErrTooLarge].
 func (b *Buffer) ReadFrom(r io.Reader) (n int64, err error) {
 	b.lastRead = opInvalid
+	// orderbell patch: from a buffer of this package or a bytes.Buffer,
+	// whose unread bytes are in memory and counted, take them in one
+	// piece, growing b by exactly that much, and leave the source reset as
+	// the loop below would (its last Read, on the emptied source, resets
+	// it). The parsers copy every packet received so; growing by MinRead
+	// took 512 bytes even for a pong's empty rest.
+	var src interface {
+		Len() int
+		Next(int) []byte
+		Reset()
+	}
+	switch v := r.(type) {
+	case *Buffer:
+		src = v
+	case *StringBuffer:
+		src = v.Buffer
+	case *BytesBuffer:
+		src = v.Buffer
+	case *bytes.Buffer:
+		src = v
+	}
+	if src != nil {
+		m, _ := b.Write(src.Next(src.Len()))
+		src.Reset()
+		return int64(m), nil
+	}
 	for {
 		i := b.grow(MinRead)
 		b.buf = b.buf[:i]
