@@ -192,7 +192,6 @@ func (s *socket) Construct(id string, server BaseServer, transport transports.Tr
 	}
 }
 
-// onOpen queues OPEN and reports whether it reached the open event.
 // openHandshake is the open packet's data. orderbell patch: upstream
 // marshalled a map[string]any, whose keys encoding/json sorts through
 // reflection, for every connection: 2.5% of the server's CPU in a connect
@@ -205,6 +204,7 @@ type openHandshake struct {
 	MaxPayload   int64    `json:"maxPayload"`
 }
 
+// onOpen queues OPEN and reports whether it reached the open event.
 func (s *socket) onOpen() bool {
 	// Initialization can lose to a transport error or its startup deadline.
 	if !s.readyState.CompareAndSwap("opening", "open") {
