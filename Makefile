@@ -27,7 +27,7 @@ test-go:
 	# third_party/zishang520-engine, third_party/zishang520-socket)
 	go test -count=1 -race github.com/zishang520/socket.io/v3/pkg/types github.com/zishang520/socket.io/v3/pkg/queue github.com/zishang520/socket.io/servers/engine/v3 github.com/zishang520/socket.io/servers/engine/v3/transports github.com/zishang520/socket.io/servers/socket/v3
 	# allocations through a sync.Pool, which -race empties at random
-	go test -count=1 -run '^TestReadMessageAllocatesOnlyItsCopy$$' -v github.com/zishang520/socket.io/servers/engine/v3/transports
+	go test -count=1 -run '^TestReadFromAllocatesOnlyItsCopy$$' -v github.com/zishang520/socket.io/v3/pkg/types
 	# stacks per idle connection, which -race's larger stack guard inflates
 	go test -count=1 -run '^TestIdleReaderStacks$$' -v ./socket/
 	# bench/traceslices, a module of its own (golang.org/x/exp/trace)

@@ -159,17 +159,18 @@ func (w *websocket) read(woken bool) {
 
 		switch mt {
 		case ws.BinaryMessage:
-			// orderbell patch: read in one exact-size slice (readmsg.go).
-			if data, err := readMessage(message); err != nil {
+			read := types.NewBytesBuffer(nil)
+			if _, err := read.ReadFrom(message); err != nil {
 				w._error(err)
 			} else {
-				w.onMessage(types.NewBytesBuffer(data))
+				w.onMessage(read)
 			}
 		case ws.TextMessage:
-			if data, err := readMessage(message); err != nil {
+			read := types.NewStringBuffer(nil)
+			if _, err := read.ReadFrom(message); err != nil {
 				w._error(err)
 			} else {
-				w.onMessage(types.NewStringBuffer(data))
+				w.onMessage(read)
 			}
 		case ws.CloseMessage:
 			w.socket.Emit("close")

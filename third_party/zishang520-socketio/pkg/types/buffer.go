@@ -15,9 +15,9 @@ package types
 //   - BytesBuffer/StringBuffer wrappers with distinct GoString and JSON behavior
 
 import (
-	"bytes"
 	"errors"
 	"io"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -231,33 +231,37 @@ const MinRead = 512
 // error except io.EOF encountered during the read is also returned. If the
 // buffer becomes too large, ReadFrom will panic with [ErrTooLarge].
 func (b *Buffer) ReadFrom(r io.Reader) (n int64, err error) {
+	// orderbell patch: a Buffer with no storage yet (a new one, as the
+	// transports and parsers make for every message and packet they read)
+	// reads through a pooled scratch Buffer and keeps an exact copy. The
+	// loop below grows by MinRead before every read: 512 bytes and then
+	// 1,024 more for a one-byte pong, 512 for an empty packet.
+	if cap(b.buf) == 0 {
+		s := scratchBuffers.Get().(*Buffer)
+		n, err = s.readFrom(r)
+		if s.Len() > 0 {
+			b.buf = append([]byte(nil), s.Bytes()...)
+		}
+		b.lastRead = opInvalid
+		s.Reset()
+		if s.Cap() <= maxScratch {
+			scratchBuffers.Put(s)
+		}
+		return n, err
+	}
+	return b.readFrom(r)
+}
+
+// scratchBuffers hold what ReadFrom reads before it is copied (orderbell
+// patch); maxScratch bounds what one may keep, so that one large message
+// does not pin its size in the pool.
+var scratchBuffers = sync.Pool{New: func() any { return new(Buffer) }}
+
+const maxScratch = 64 << 10
+
+// readFrom is upstream's ReadFrom.
+func (b *Buffer) readFrom(r io.Reader) (n int64, err error) {
 	b.lastRead = opInvalid
-	// orderbell patch: from a buffer of this package or a bytes.Buffer,
-	// whose unread bytes are in memory and counted, take them in one
-	// piece, growing b by exactly that much, and leave the source reset as
-	// the loop below would (its last Read, on the emptied source, resets
-	// it). The parsers copy every packet received so; growing by MinRead
-	// took 512 bytes even for a pong's empty rest.
-	var src interface {
-		Len() int
-		Next(int) []byte
-		Reset()
-	}
-	switch v := r.(type) {
-	case *Buffer:
-		src = v
-	case *StringBuffer:
-		src = v.Buffer
-	case *BytesBuffer:
-		src = v.Buffer
-	case *bytes.Buffer:
-		src = v
-	}
-	if src != nil {
-		m, _ := b.Write(src.Next(src.Len()))
-		src.Reset()
-		return int64(m), nil
-	}
 	for {
 		i := b.grow(MinRead)
 		b.buf = b.buf[:i]

@@ -1,5 +1,5 @@
 //go:build !race
 
-package transports
+package types
 
 const raceEnabled = false

@@ -1,6 +1,6 @@
 //go:build race
 
-package transports
+package types
 
 // raceEnabled: the race detector makes sync.Pool drop what is put back at
 // random, so allocation counts through a pool are not exact under it.
