@@ -19,16 +19,13 @@ rm -f "$log"
 
 bench/run.sh sqlite -conns 10000 -seed sql -rate 1000 -duration 30s >"$log" 2>&1 &
 run=$!
-allocated() {
-	curl -fsS "http://127.0.0.1:$port/metrics" | awk '$1 == "go_memstats_alloc_bytes_total" { printf "%.0f", $2 }'
-}
 # loadgen prints "connected" once every socket is up, then measures the
 # idle RSS for 5 s, then places orders for 30 s: read at 12 s and 27 s.
 wait_connected "$log" "$run"
 sleep 12
-a0=$(allocated)
+a0=$(metrics "$port" go_memstats_alloc_bytes_total)
 sleep 15
-a1=$(allocated)
+a1=$(metrics "$port" go_memstats_alloc_bytes_total)
 wait "$run"
 grep -E '^ +1000 ' "$log" || true
-echo "allocated per order: $(((a1 - a0) / 15 / 1000)) bytes (15 s at 1,000 orders/s)"
+awk -v a0="$a0" -v a1="$a1" 'BEGIN { printf "allocated per order: %.0f bytes (15 s at 1,000 orders/s)\n", (a1 - a0) / 15 / 1000 }'

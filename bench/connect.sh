@@ -23,19 +23,13 @@ rm -f "$log"
 
 bench/run.sh sqlite -conns "$conns" -seed sql -rate 10 -duration 3s >"$log" 2>&1 &
 run=$!
-counters() {
-	curl -fsS "http://127.0.0.1:$port/metrics" | awk '
-		$1 == "go_memstats_alloc_bytes_total" { b = $2 }
-		$1 == "go_memstats_mallocs_total" { o = $2 }
-		$1 == "process_cpu_seconds_total" { c = $2 }
-		END { printf "%.0f %.0f %.3f\n", b, o, c }'
-}
+counters=(go_memstats_alloc_bytes_total go_memstats_mallocs_total process_cpu_seconds_total)
 wait_log "$log" "$run" '^seeded'
-read -r b0 o0 c0 < <(counters)
+read -r b0 o0 c0 < <(metrics "$port" "${counters[@]}")
 wait_connected "$log" "$run"
-read -r b1 o1 c1 < <(counters)
+read -r b1 o1 c1 < <(metrics "$port" "${counters[@]}")
 wait "$run"
 grep '^connect:' "$log" || true
-awk -v n="$conns" -v b="$((b1 - b0))" -v o="$((o1 - o0))" -v c0="$c0" -v c1="$c1" 'BEGIN {
-	printf "per connection: %.0f bytes, %.0f objects allocated, %.0f µs of server CPU (%d connections)\n", b / n, o / n, (c1 - c0) * 1e6 / n, n
+awk -v n="$conns" -v b0="$b0" -v b1="$b1" -v o0="$o0" -v o1="$o1" -v c0="$c0" -v c1="$c1" 'BEGIN {
+	printf "per connection: %.0f bytes, %.0f objects allocated, %.0f µs of server CPU (%d connections)\n", (b1 - b0) / n, (o1 - o0) / n, (c1 - c0) * 1e6 / n, n
 }'

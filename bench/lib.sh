@@ -17,3 +17,14 @@ wait_log() {
 wait_connected() {
 	wait_log "$1" "$2" '^connected'
 }
+
+# metrics PORT NAME...: the server's current values of the unlabelled
+# metrics NAME... on its /metrics, on one line in that order.
+metrics() {
+	local port=$1
+	shift
+	curl -fsS "http://127.0.0.1:$port/metrics" | awk -v names="$*" '
+		BEGIN { n = split(names, want, " ") }
+		{ v[$1] = $2 }
+		END { for (i = 1; i <= n; i++) printf "%.3f%s", v[want[i]], (i < n ? " " : "\n") }'
+}

@@ -27,9 +27,8 @@ run=$!
 wait_connected "$log" "$run"
 sleep 5
 curl -fsS -o /dev/null "http://$pprof/debug/pprof/heap?gc=1"
-curl -fsS "http://127.0.0.1:$port/metrics" | awk -v n="${CONNS:-10000}" '
-	$1 == "go_memstats_heap_alloc_bytes" { a = $2 }
-	$1 == "go_memstats_heap_objects" { o = $2 }
+metrics "$port" go_memstats_heap_alloc_bytes go_memstats_heap_objects | awk -v n="${CONNS:-10000}" '
+	{ a = $1; o = $2 }
 	END { printf "live heap %.1f MB, %.0f objects: %.2f KB and %.0f objects per connection (with the server'\''s own)\n", a / 1e6, o, a / n / 1024, o / n }'
 wait "$run"
 grep -o 'idle: .*per connection' "$log" || true
