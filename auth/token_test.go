@@ -186,3 +186,91 @@ func TestLongTokensAreRememberedApart(t *testing.T) {
 		t.Errorf("a remembered long token with another signature: %v, want ErrInvalidToken", err)
 	}
 }
+
+// Parse reads the payload into claims, whose dates stay json.Numbers until
+// the validator asks; jwt.RegisteredClaims, which Issue signs with, decodes
+// them as NumericDates. The library's own type is the oracle: every
+// payload here must be accepted or refused alike, and an accepted one
+// expire at the same instant.
+func TestClaimsDecodeAsRegisteredClaims(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	tokens := newTokens(key, time.Hour, func() time.Time { return now })
+	keyFunc := func(*jwt.Token) (any, error) { return key, nil }
+	const n = "1800000000"
+	payloads := []string{
+		`{"client_id":1,"iat":` + n + `,"exp":1800000060}`,
+		`{"client_id":1,"iat":1799999999.75,"exp":1800000060.5}`,
+		`{"client_id":1,"exp":1800000000.4}`, // within the second: truncated to now
+		`{"client_id":1,"exp":1800000001}`,
+		`{"client_id":1,"exp":"1800000060"}`,
+		`{"client_id":1,"exp":"1.80000006e9"}`,
+		`{"client_id":1,"exp":"soon"}`,
+		`{"client_id":1,"exp":null}`,
+		`{"client_id":1,"exp":true}`,
+		`{"client_id":1,"exp":{}}`,
+		`{"client_id":1,"exp":[1800000060]}`,
+		`{"client_id":1,"exp":1e400}`,
+		`{"client_id":1,"exp":-1}`,
+		`{"client_id":1,"exp":9.3e18}`,
+		`{"client_id":1,"exp":1,"exp":1800000060}`,
+		`{"client_id":1,"exp":1800000060,"nbf":1800000030}`,
+		`{"client_id":1,"exp":1800000060,"nbf":1799999000.5}`,
+		`{"client_id":1,"exp":1800000060,"nbf":"later"}`,
+		`{"client_id":1,"exp":1800000060,"iat":1800000030}`,
+		`{"client_id":1,"exp":1800000060,"iat":false}`,
+		`{"client_id":1,"exp":1800000060,"aud":"shop"}`,
+		`{"client_id":1,"exp":1800000060,"aud":["shop","app"]}`,
+		`{"client_id":1,"exp":1800000060,"aud":5}`,
+		`{"client_id":1,"exp":1800000060,"iss":5}`,
+		`{"client_id":1,"exp":1800000060,"sub":"x","jti":"y","iss":"z"}`,
+		`{"client_id":1,"exp":1800000060,"jti":[]}`,
+		`{"client_id":1,"exp":1800000060,"extra":{"exp":1}}`,
+		`{"client_id":1,"exp":1800000060`,
+	}
+	b64 := base64.RawURLEncoding.EncodeToString
+	header := b64([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	for _, payload := range payloads {
+		unsigned := header + "." + b64([]byte(payload))
+		sig, err := jwt.SigningMethodHS256.Sign(unsigned, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := unsigned + "." + b64(sig)
+
+		var want issued
+		_, wantErr := tokens.parser.ParseWithClaims(token, &want, keyFunc)
+		var got claims
+		_, gotErr := tokens.parser.ParseWithClaims(token, &got, keyFunc)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Errorf("%s: accepted %v (%v), jwt.RegisteredClaims %v (%v)", payload, gotErr == nil, gotErr, wantErr == nil, wantErr)
+			continue
+		}
+		if wantErr != nil {
+			continue
+		}
+		exp, err := got.GetExpirationTime()
+		if err != nil || !exp.Equal(want.ExpiresAt.Time) {
+			t.Errorf("%s: expires %v (%v), want %v", payload, exp, err, want.ExpiresAt)
+		}
+		_, _, parseErr := tokens.Parse(token)
+		if parseErr != nil {
+			t.Errorf("%s: Parse: %v", payload, parseErr)
+		}
+	}
+}
+
+// BenchmarkParseNewToken is what a token not yet remembered costs: every
+// new connection of a device brings one (go test ./auth -bench ParseNewToken -benchmem).
+func BenchmarkParseNewToken(b *testing.B) {
+	tokens := NewTokens(key, time.Hour)
+	token, _, err := tokens.Issue(models.Principal{Role: models.RoleClient, ID: 1234}, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := tokens.parse(token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
