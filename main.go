@@ -15,6 +15,7 @@ import (
 	"net/http/pprof"
 	"net/url"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -36,6 +37,9 @@ import (
 )
 
 func main() {
+	if checkpointProcessMain() {
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Stdout); err != nil {
@@ -86,7 +90,7 @@ func run(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 
-	db, err := models.Open(ctx, cfg.DatabaseURL)
+	db, err := models.Open(ctx, cfg.DatabaseURL, models.WithCheckpointProcess(checkpointProcess))
 	if err != nil {
 		return err
 	}
@@ -247,4 +251,35 @@ func cleanOrigins(list []string) ([]string, error) {
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+// checkpointProcessMain serves checkpoints, and reports true, when this
+// process is orderbell run again by itself to checkpoint its SQLite file
+// (checkpointProcess): until the server closes the pipe.
+func checkpointProcessMain() bool {
+	dsn, ok := os.LookupEnv(models.CheckpointProcessEnv)
+	if !ok {
+		return false
+	}
+	// A Ctrl-C reaches the whole process group: the server ends this
+	// process itself, after its last order.
+	signal.Ignore(os.Interrupt, syscall.SIGTERM)
+	if err := models.ServeCheckpoints(dsn, os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "orderbell checkpoint process:", err)
+		os.Exit(1)
+	}
+	return true
+}
+
+// checkpointProcess is this binary run again to checkpoint a SQLite file
+// (models.WithCheckpointProcess): main finds models.CheckpointProcessEnv
+// set and serves the checkpoints.
+func checkpointProcess() *exec.Cmd {
+	self, err := os.Executable()
+	if err != nil {
+		self = os.Args[0]
+	}
+	cmd := exec.Command(self)
+	cmd.Stderr = os.Stderr
+	return cmd
 }

@@ -101,5 +101,7 @@ curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || {
 dbpid=()
 if [ "$db" = mysql ] && pid=$(pgrep -o -x mariadbd || pgrep -o -x mysqld); then
 	dbpid=(-db-pid "$pid")
+elif [ "$db" = sqlite ] && pid=$(pgrep -o -P "$server"); then
+	dbpid=(-db-pid "$pid") # orderbell's checkpoint process (models/checkpointproc.go), on the server's core
 fi
 taskset -c 1 "$out/loadgen" -url "http://127.0.0.1:$port" -key "$key" -pid "$server" "${dbpid[@]}" -seed-db "${seed_url:-$url}" "$@"

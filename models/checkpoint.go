@@ -48,15 +48,18 @@ const (
 )
 
 type checkpointer struct {
-	db      *sql.DB       // its own connection
-	writer  *sql.DB       // the order writer's, for the rest of each round
-	wake    chan struct{} // 1 slot: the writer committed something
-	stop    chan struct{}
-	stopped chan struct{}
-	once    sync.Once // close
-	// rest is set after each of the checkpointer's checkpoints, for the
+	// round checkpoints from the checkpointer's own connection (or its
+	// process: checkpointproc.go), rest what the writer left since.
+	round, rest func() error
+	closeConn   func()             // after the loop has stopped
+	proc        *checkpointProcess // nil: checkpoints on connections of the server's own
+	wake        chan struct{}      // 1 slot: the writer committed something
+	stop        chan struct{}
+	stopped     chan struct{}
+	once        sync.Once // close
+	// restDue is set after each of the checkpointer's checkpoints, for the
 	// writer to checkpoint what was committed since (committed).
-	rest atomic.Bool
+	restDue atomic.Bool
 
 	// The writer's alone (SQLite has one): its commits since the last
 	// round, and when that round began.
@@ -65,8 +68,18 @@ type checkpointer struct {
 }
 
 // newCheckpointer opens dsn's database on a connection of its own and starts
-// checkpointing it as the writer's commits on writer call for (committed).
+// checkpointing it as the writer's commits on writer call for (committed):
+// its rounds on its own connection, the rest on the writer's.
 func newCheckpointer(ctx context.Context, dsn string, writer *sql.DB) (*checkpointer, error) {
+	db, err := openCheckpointConn(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return startCheckpointer(func() error { return checkpoint(db) }, func() error { return checkpoint(writer) }, func() { _ = db.Close() }, nil), nil
+}
+
+// openCheckpointConn opens dsn's database on one connection of its own.
+func openCheckpointConn(ctx context.Context, dsn string) (*sql.DB, error) {
 	db, err := sql.Open(sqlite.DriverName, dsn)
 	if err != nil {
 		return nil, err
@@ -76,9 +89,13 @@ func newCheckpointer(ctx context.Context, dsn string, writer *sql.DB) (*checkpoi
 		_ = db.Close()
 		return nil, err
 	}
-	c := &checkpointer{db: db, writer: writer, wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	return db, nil
+}
+
+func startCheckpointer(round, rest func() error, closeConn func(), proc *checkpointProcess) *checkpointer {
+	c := &checkpointer{round: round, rest: rest, closeConn: closeConn, proc: proc, wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go c.loop()
-	return c, nil
+	return c
 }
 
 // committed is called by the writer after each batch: if the checkpointer
@@ -87,12 +104,12 @@ func newCheckpointer(ctx context.Context, dsn string, writer *sql.DB) (*checkpoi
 // round when one is due. Only the one writer goroutine calls it.
 func (c *checkpointer) committed() {
 	c.batches++
-	if c.rest.Swap(false) {
+	if c.restDue.Swap(false) {
 		// And no round starts now: one copying while the writer begins
 		// its next transaction would keep that transaction from rewinding
 		// the log (a checkpoint holds the log's first read lock while it
 		// copies).
-		_ = checkpoint(c.writer)
+		_ = c.rest()
 		return
 	}
 	if now := time.Now(); c.batches >= checkpointBatches || now.Sub(c.lastRound) >= checkpointEvery {
@@ -115,8 +132,8 @@ func (c *checkpointer) loop() {
 		// A failed checkpoint (the file is gone, the disk is full…) leaves
 		// the log to the writer's own auto-checkpoint until a later round
 		// succeeds.
-		if err := checkpoint(c.db); err == nil {
-			c.rest.Store(true)
+		if err := c.round(); err == nil {
+			c.restDue.Store(true)
 			// A wake that came while the round ran is for it: the next
 			// round starts after the writer has taken the rest, since one
 			// copying as it does would keep the log from being rewound
@@ -141,6 +158,6 @@ func (c *checkpointer) close() {
 	c.once.Do(func() {
 		close(c.stop)
 		<-c.stopped
-		_ = c.db.Close()
+		c.closeConn()
 	})
 }

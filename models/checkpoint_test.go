@@ -20,8 +20,12 @@ import (
 // copied. A disk that stalls the checkpointer's fsync lets it grow for the
 // stall's length, hence the margin.
 func TestWALStaysShortUnderSteadyOrders(t *testing.T) {
+	eachCheckpointer(t, testWALStaysShort)
+}
+
+func testWALStaysShort(t *testing.T, open func(t *testing.T, url string) *models.DB) {
 	path := filepath.Join(t.TempDir(), "db")
-	db := dbtest.Open(t, "sqlite:"+path)
+	db := open(t, "sqlite:"+path)
 	f := newFixture(t, db)
 	var mu sync.Mutex
 	largest := int64(0)
@@ -55,8 +59,12 @@ func TestWALStaysShortUnderSteadyOrders(t *testing.T) {
 // Closing the database checkpoints everything and removes the log: the
 // checkpointer's connection is closed before the last one, which does that.
 func TestCloseLeavesNoWAL(t *testing.T) {
+	eachCheckpointer(t, testCloseLeavesNoWAL)
+}
+
+func testCloseLeavesNoWAL(t *testing.T, open func(t *testing.T, url string) *models.DB) {
 	path := filepath.Join(t.TempDir(), "db")
-	db := dbtest.Open(t, "sqlite:"+path)
+	db := open(t, "sqlite:"+path)
 	f := newFixture(t, db)
 	f.order(t, db)
 	if _, err := os.Stat(path + "-wal"); err != nil {

@@ -35,7 +35,11 @@ type DB struct {
 // Open connects to the database named by rawURL ("sqlite:<path>",
 // "mysql://user:pass@host:port/db", or a go-sql-driver DSN) and brings the
 // schema up to date.
-func Open(ctx context.Context, rawURL string) (*DB, error) {
+func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	dialector, dsn, sqlite, err := dialectorFor(rawURL)
 	if err != nil {
 		return nil, err
@@ -85,7 +89,12 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 			return nil, fmt.Errorf("read journal mode: %w", err)
 		}
 		if mode == "wal" { // not for an in-memory database
-			if db.ckpt, err = newCheckpointer(ctx, dsn, sqlDB); err != nil {
+			if o.checkpointCmd != nil {
+				db.ckpt, err = newProcessCheckpointer(o.checkpointCmd(), dsn)
+			} else {
+				db.ckpt, err = newCheckpointer(ctx, dsn, sqlDB)
+			}
+			if err != nil {
 				_ = sqlDB.Close()
 				return nil, fmt.Errorf("open checkpointer: %w", err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os/exec"
 	"testing"
 	"time"
 )
@@ -79,6 +80,15 @@ func Pragma(t *testing.T, db *DB, name string) string {
 // Checkpointing reports whether db copies SQLite's log back off the order
 // writer (checkpoint.go).
 func Checkpointing(db *DB) bool { return db.ckpt != nil }
+
+// CheckpointProcess is db's checkpoint process (WithCheckpointProcess);
+// nil when it checkpoints on a connection of its own.
+func CheckpointProcess(db *DB) *exec.Cmd {
+	if db.ckpt == nil || db.ckpt.proc == nil {
+		return nil
+	}
+	return db.ckpt.proc.cmd
+}
 
 // SQL is db's database/sql pool.
 func SQL(t *testing.T, db *DB) *sql.DB {

@@ -1,0 +1,160 @@
+package models
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"sync"
+)
+
+// A checkpoint fsyncs the log and the database file: on a slow virtual
+// disk 1.5 to 10 ms each, and at 1,000 orders/s about a hundred a second,
+// together a fifth of the time. A goroutine in a system call keeps its
+// processor (P) until the runtime's monitor thread takes it back, which it
+// does only on its next look, up to 10 ms later when it has long found
+// nothing to take. With one P (a server on one core) an fsync stopped
+// every goroutine: an execution trace showed goroutines ready to run for
+// 14 ms while 0.6 ms of others ran (bench/README.md, "Twentieth round").
+//
+// So the server checkpoints from a process of its own, its own binary run
+// again (WithCheckpointProcess, ServeCheckpoints): the fsyncs block only
+// that process, and the server's goroutine waits on a pipe, parked, its P
+// free for the others. Both the rounds and the rest after each
+// (checkpoint.go) go there: the writer waits for the rest as it waited in
+// fsync, but requests and deliveries run meanwhile.
+
+// CheckpointProcessEnv, set to a SQLite DSN, makes a process started by
+// WithCheckpointProcess's command serve checkpoints of that database
+// (ServeCheckpoints) instead of doing what it otherwise would.
+const CheckpointProcessEnv = "ORDERBELL_CHECKPOINT_DSN"
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	checkpointCmd func() *exec.Cmd
+}
+
+// WithCheckpointProcess has a SQLite file's checkpoints run in a process of
+// their own, started by cmd (a program that calls ServeCheckpoints when it
+// finds CheckpointProcessEnv set; orderbell itself). Open adds that
+// variable and the pipes. Without it, they run on a connection of the
+// server's own.
+func WithCheckpointProcess(cmd func() *exec.Cmd) Option {
+	return func(o *options) { o.checkpointCmd = cmd }
+}
+
+// ServeCheckpoints opens dsn's database and runs a PASSIVE checkpoint for
+// every byte read from in, answering each with a line on out: "ok", or the
+// error. It returns nil when in ends (the server closed the pipe, or
+// exited).
+func ServeCheckpoints(dsn string, in io.Reader, out io.Writer) error {
+	db, err := openCheckpointConn(context.Background(), dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r, w := bufio.NewReader(in), bufio.NewWriter(out)
+	for {
+		if _, err := r.ReadByte(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		answer := "ok"
+		if err := checkpoint(db); err != nil {
+			answer = strings.ReplaceAll(err.Error(), "\n", " ")
+		}
+		if _, err := w.WriteString(answer + "\n"); err != nil {
+			return err
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+}
+
+// newProcessCheckpointer starts cmd serving checkpoints of dsn's database
+// (startCheckpointProcess) and a checkpointer that has it run both its
+// rounds and the rest after each.
+func newProcessCheckpointer(cmd *exec.Cmd, dsn string) (*checkpointer, error) {
+	proc, err := startCheckpointProcess(cmd, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return startCheckpointer(proc.checkpoint, proc.checkpoint, proc.close, proc), nil
+}
+
+// checkpointProcess is the server's end of a ServeCheckpoints process.
+type checkpointProcess struct {
+	mu   sync.Mutex // one checkpoint at a time
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Reader
+	dead error // once set, every checkpoint fails with it
+}
+
+// startCheckpointProcess starts cmd serving checkpoints of dsn's database
+// and waits for its first.
+func startCheckpointProcess(cmd *exec.Cmd, dsn string) (*checkpointProcess, error) {
+	cmd.Env = append(cmd.Environ(), CheckpointProcessEnv+"="+dsn)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start checkpoint process: %w", err)
+	}
+	p := &checkpointProcess{cmd: cmd, in: in, out: bufio.NewReader(out)}
+	if err := p.checkpoint(); err != nil {
+		p.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// checkpoint has the process run one checkpoint and returns its outcome. A
+// process that is gone fails this and every later checkpoint: the log is
+// then left to the writer's own auto-checkpoint (walBackstopPages).
+func (p *checkpointProcess) checkpoint() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dead != nil {
+		return p.dead
+	}
+	line, err := func() (string, error) {
+		if _, err := p.in.Write([]byte{'c'}); err != nil {
+			return "", err
+		}
+		return p.out.ReadString('\n')
+	}()
+	if err != nil {
+		p.dead = fmt.Errorf("checkpoint process: %w", err)
+		return p.dead
+	}
+	if line = strings.TrimSuffix(line, "\n"); line != "ok" {
+		return fmt.Errorf("checkpoint process: %s", line)
+	}
+	return nil
+}
+
+// close ends the process (its input ends, it closes its connection and
+// exits) and waits for it.
+func (p *checkpointProcess) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_ = p.in.Close()
+	_ = p.cmd.Wait()
+	if p.dead == nil {
+		p.dead = errors.New("checkpoint process: closed")
+	}
+}
