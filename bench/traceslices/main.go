@@ -2,10 +2,12 @@
 // /debug/pprof/trace?seconds=N) and prints what a waiting goroutine waits
 // behind: how long goroutines stayed runnable before they ran (the
 // scheduler's delay, whose tail is an order's tail), the longest slices a
-// goroutine ran without a break, and the longest waits: where the waiting
-// goroutine was, and what ran on the core meanwhile. bench/README.md
-// "Twelfth round" used it to find the collector's mark worker behind the
-// p99.
+// goroutine ran without a break, the longest system calls, and the longest
+// waits: where the waiting goroutine was, what ran on the core meanwhile,
+// and what sat in a system call meanwhile (a goroutine in one keeps its P
+// until the runtime takes it back). bench/README.md "Twelfth round" used
+// it to find the collector's mark worker behind the p99, "Twentieth round"
+// SQLite's fsyncs.
 //
 //	curl -o /tmp/s.trace 'http://127.0.0.1:6060/debug/pprof/trace?seconds=5'
 //	cd bench/traceslices && go run . /tmp/s.trace
@@ -28,7 +30,8 @@ import (
 	"golang.org/x/exp/trace"
 )
 
-// span is a goroutine's slice of running, or of waiting to run.
+// span is a goroutine's slice of running, of waiting to run, or of a
+// system call.
 type span struct {
 	g    trace.GoID
 	d    time.Duration
@@ -63,6 +66,8 @@ type report struct {
 	longWaits []span // the waits of longWait or more
 	runs      []span // every slice run without a break, by start
 	maxRun    time.Duration
+	syscalls  []span // every system call, by start
+	maxSysc   time.Duration
 	first     trace.Time
 }
 
@@ -76,7 +81,9 @@ func analyze(in io.Reader, longWait time.Duration) (*report, error) {
 	rep := &report{longWait: longWait}
 	runnableSince := map[trace.GoID]trace.Time{}
 	runningSince := map[trace.GoID]trace.Time{}
-	where := map[trace.GoID]string{} // the goroutine's last known stack
+	syscallSince := map[trace.GoID]trace.Time{}
+	syscallWhat := map[trace.GoID]string{} // its stack, deeper than frames
+	where := map[trace.GoID]string{}       // the goroutine's last known stack
 	for {
 		ev, err := r.ReadEvent()
 		if err == io.EOF {
@@ -108,6 +115,9 @@ func analyze(in io.Reader, longWait time.Duration) (*report, error) {
 			where[g] = s
 		}
 		switch to {
+		case trace.GoSyscall:
+			syscallSince[g] = ev.Time()
+			syscallWhat[g] = framesN(stack, 6)
 		case trace.GoRunnable:
 			runnableSince[g] = ev.Time()
 		case trace.GoRunning:
@@ -120,6 +130,14 @@ func analyze(in io.Reader, longWait time.Duration) (*report, error) {
 				delete(runnableSince, g)
 			}
 			runningSince[g] = ev.Time()
+		}
+		if from == trace.GoSyscall {
+			if t0, ok := syscallSince[g]; ok {
+				d := ev.Time().Sub(t0)
+				rep.syscalls = append(rep.syscalls, span{g, d, t0, syscallWhat[g]})
+				rep.maxSysc = max(rep.maxSysc, d)
+				delete(syscallSince, g)
+			}
 		}
 		if from == trace.GoRunning && to != trace.GoRunning {
 			if t0, ok := runningSince[g]; ok {
@@ -135,6 +153,7 @@ func analyze(in io.Reader, longWait time.Duration) (*report, error) {
 	}
 	slices.Sort(rep.waits)
 	slices.SortFunc(rep.runs, func(a, b span) int { return cmp.Compare(a.at, b.at) })
+	slices.SortFunc(rep.syscalls, func(a, b span) int { return cmp.Compare(a.at, b.at) })
 	return rep, nil
 }
 
@@ -158,23 +177,39 @@ func (rep *report) print(w io.Writer, top int) {
 	for _, x := range longest(rep.runs, top) {
 		fmt.Fprintf(w, "  %10v  g%-8d at %8.3fs  %s\n", x.d, x.g, at(x.at), x.what)
 	}
-	fmt.Fprintf(w, "longest runnable waits, where the waiting goroutine was, and what ran meanwhile:\n")
+	var inSyscalls time.Duration
+	for _, x := range rep.syscalls {
+		inSyscalls += x.d
+	}
+	fmt.Fprintf(w, "longest system calls (of %d, %v in all):\n", len(rep.syscalls), inSyscalls.Round(time.Millisecond))
+	for _, x := range longest(rep.syscalls, top) {
+		fmt.Fprintf(w, "  %10v  g%-8d at %8.3fs  %s\n", x.d, x.g, at(x.at), x.what)
+	}
+	fmt.Fprintf(w, "longest runnable waits, where the waiting goroutine was, and what ran or sat in a system call meanwhile:\n")
 	for _, x := range longest(rep.longWaits, top) {
 		fmt.Fprintf(w, "  %10v  g%-8d at %8.3fs  %s\n", x.d, x.g, at(x.at), x.what)
 		fmt.Fprintf(w, "      ran meanwhile: %s\n", rep.ranDuring(x.at, x.at+trace.Time(x.d)))
+		fmt.Fprintf(w, "      in system calls meanwhile: %s\n", overlap(rep.syscalls, rep.maxSysc, x.at, x.at+trace.Time(x.d)))
 	}
 }
 
 // ranDuring sums the running time inside [from, to), by where each
 // goroutine was, and names the three largest.
 func (rep *report) ranDuring(from, to trace.Time) string {
+	return overlap(rep.runs, rep.maxRun, from, to)
+}
+
+// overlap sums the time of spans (sorted by start, none longer than
+// maxLen) inside [from, to), by where each goroutine was, and names the
+// three largest.
+func overlap(spans []span, maxLen time.Duration, from, to trace.Time) string {
 	sum := map[string]time.Duration{}
 	var total time.Duration
-	// A slice that began before from may still run into the window: any
-	// that began less than the longest slice before it.
-	i, _ := slices.BinarySearchFunc(rep.runs, from-trace.Time(rep.maxRun), func(s span, t trace.Time) int { return cmp.Compare(s.at, t) })
-	for ; i < len(rep.runs) && rep.runs[i].at < to; i++ {
-		s := rep.runs[i]
+	// A span that began before from may still run into the window: any
+	// that began less than the longest span before it.
+	i, _ := slices.BinarySearchFunc(spans, from-trace.Time(maxLen), func(s span, t trace.Time) int { return cmp.Compare(s.at, t) })
+	for ; i < len(spans) && spans[i].at < to; i++ {
+		s := spans[i]
 		d := min(to, s.at+trace.Time(s.d)) - max(from, s.at)
 		if d > 0 {
 			sum[s.what] += time.Duration(d)
@@ -204,7 +239,10 @@ func (rep *report) ranDuring(from, to trace.Time) string {
 // frames names a stack by its innermost frames, up to three, leaving out
 // the parking itself (the collector's workers then show as
 // runtime.gcBgMarkWorker).
-func frames(s trace.Stack) string {
+func frames(s trace.Stack) string { return framesN(s, 3) }
+
+// framesN is frames with up to n frames.
+func framesN(s trace.Stack, n int) string {
 	var names []string
 	for f := range s.Frames() {
 		fn := f.Func
@@ -212,7 +250,7 @@ func frames(s trace.Stack) string {
 			continue
 		}
 		names = append(names, fn[strings.LastIndex(fn, "/")+1:])
-		if len(names) == 3 {
+		if len(names) == n {
 			break
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	rtrace "runtime/trace"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -81,5 +82,37 @@ func TestRanDuringCountsOverlaps(t *testing.T) {
 	want := "16ms in all: 10ms long; 4ms inside; 2ms across the end"
 	if got != want {
 		t.Errorf("ranDuring(20ms, 40ms) = %q, want %q", got, want)
+	}
+}
+
+// A goroutine in a system call (as SQLite's fsync was, holding the only
+// P) shows among the longest system calls with its stack, and a wait
+// inside it is told that the call sat there all along.
+func TestSystemCallsReported(t *testing.T) {
+	var buf bytes.Buffer
+	if err := rtrace.Start(&buf); err != nil {
+		t.Fatal(err)
+	}
+	ts := syscall.NsecToTimespec(int64(20 * time.Millisecond))
+	if err := syscall.Nanosleep(&ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	rtrace.Stop()
+
+	rep, err := analyze(&buf, 5*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.syscalls) == 0 {
+		t.Fatal("no system call in the report")
+	}
+	top := longest(rep.syscalls, 1)[0]
+	if top.d < 20*time.Millisecond || !strings.Contains(top.what, "syscall.Nanosleep") {
+		t.Fatalf("longest system call %v in %q; want ≥ 20ms in syscall.Nanosleep", top.d, top.what)
+	}
+	ms := trace.Time(time.Millisecond)
+	got := overlap(rep.syscalls, rep.maxSysc, top.at+5*ms, top.at+10*ms)
+	if want := "5ms in all: 5ms " + top.what; got != want {
+		t.Errorf("in system calls during 5 ms inside the sleep: %q, want %q", got, want)
 	}
 }
