@@ -16,19 +16,20 @@ import (
 // orderbell's one connection that is the order writer, so every order queued
 // behind that commit waited for a thousand page copies and two fsyncs.
 //
-// The checkpointer does the copying instead, from a connection of its own,
-// while the writer goes on committing (a WAL checkpoint and a write
-// transaction do not block each other). But the log is rewound, and its
-// file reused from the start, only by a write transaction that begins while
-// everything in it has been copied, and under load the writer begins its
-// next transaction as soon as it commits one: the checkpointer's copy is
-// never complete at that moment. So after each of its checkpoints the
-// checkpointer asks the writer for the rest, and the writer, right after its
-// next commit, checkpoints what was committed since (a few batches' pages
-// and two fsyncs of a fraction of a millisecond) on its own connection;
-// its next transaction then rewinds the log. The writer's own
-// auto-checkpoint stays, much higher (walBackstopPages), for when the
-// checkpointer cannot keep up.
+// The checkpointer does the copying instead, from a connection of its own
+// (in the server, from a process of its own: checkpointproc.go), while the
+// writer goes on committing (a WAL checkpoint and a write transaction do
+// not block each other). But the log is rewound, and its file reused from
+// the start, only by a write transaction that begins while everything in it
+// has been copied, and under load the writer begins its next transaction as
+// soon as it commits one: the checkpointer's copy is never complete at that
+// moment. So after each of its checkpoints the checkpointer asks the writer
+// for the rest, and the writer, right after its next commit, has what was
+// committed since checkpointed (a few batches' pages and two fsyncs, from a
+// fraction of a millisecond to 10 ms on a slow virtual disk) on its own
+// connection, or by the checkpoint process while it waits; its next
+// transaction then rewinds the log. The writer's own auto-checkpoint stays,
+// much higher (walBackstopPages), for when the checkpointer cannot keep up.
 const (
 	// A round of checkpoints starts after checkpointBatches commits of the
 	// writer, or after a commit checkpointEvery or more after the last

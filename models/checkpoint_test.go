@@ -57,7 +57,8 @@ func testWALStaysShort(t *testing.T, open func(t *testing.T, url string) *models
 }
 
 // Closing the database checkpoints everything and removes the log: the
-// checkpointer's connection is closed before the last one, which does that.
+// checkpointer's connection (or process) is closed before the last one,
+// which does that.
 func TestCloseLeavesNoWAL(t *testing.T) {
 	eachCheckpointer(t, testCloseLeavesNoWAL)
 }
