@@ -96,7 +96,8 @@ type checkpointProcess struct {
 	cmd  *exec.Cmd
 	in   io.WriteCloser
 	out  *bufio.Reader
-	dead error // once set, every checkpoint fails with it
+	dead error     // once set, every checkpoint fails with it
+	reap sync.Once // waits for the process to exit, once
 }
 
 // startCheckpointProcess starts cmd serving checkpoints of dsn's database
@@ -139,6 +140,7 @@ func (p *checkpointProcess) checkpoint() error {
 	}()
 	if err != nil {
 		p.dead = fmt.Errorf("checkpoint process: %w", err)
+		go p.wait() // gone or going: not left a zombie until Close
 		return p.dead
 	}
 	if line = strings.TrimSuffix(line, "\n"); line != "ok" {
@@ -153,8 +155,14 @@ func (p *checkpointProcess) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_ = p.in.Close()
-	_ = p.cmd.Wait()
+	p.wait()
 	if p.dead == nil {
 		p.dead = errors.New("checkpoint process: closed")
 	}
+}
+
+// wait returns once the process has exited; it is waited for once, however
+// many call.
+func (p *checkpointProcess) wait() {
+	p.reap.Do(func() { _ = p.cmd.Wait() })
 }

@@ -108,7 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&cfg.pause, "pause", 2*time.Second, "pause between ramp steps")
 	fs.DurationVar(&cfg.p99Limit, "p99-limit", 100*time.Millisecond, "a step passes with alert p99 at most this (and nothing lost)")
 	fs.IntVar(&cfg.pid, "pid", 0, "server process id, to read its RSS and CPU from /proc")
-	fs.IntVar(&cfg.dbPid, "db-pid", 0, "database server process id (mariadbd), so its CPU is reported apart from other processes'")
+	fs.IntVar(&cfg.dbPid, "db-pid", 0, "database process id (mariadbd, or orderbell's SQLite checkpoint process), so its CPU is reported apart from other processes'")
 	fs.StringVar(&cfg.jsonPath, "json", "", "also write the JSON report to this file")
 	fs.StringVar(&cfg.seed, "seed", "", "api: create accounts, stores and menus through the API; sql: write them into -seed-db; none: mint tokens for ids 1..N (emit flow); default api for http, none for emit")
 	fs.StringVar(&cfg.seedDB, "seed-db", "", "with -seed sql: the server's DATABASE_URL (sqlite:<path> or mysql://root@127.0.0.1:3306/db)")
