@@ -6,7 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/orderbell/orderbell/models"
 	"github.com/orderbell/orderbell/models/dbtest"
@@ -108,6 +110,14 @@ func TestOrdersOutliveTheCheckpointProcess(t *testing.T) {
 	}
 	if orders, err := db.ListOrders(ctx, f.client); err != nil || len(orders) != 150 {
 		t.Fatalf("%d orders listed, %v; want the 150 placed", len(orders), err)
+	}
+	// The dead process was waited for when a checkpoint found it gone, not
+	// left a zombie until Close: its pid is free (kill -0 finds nothing).
+	for deadline := time.Now().Add(10 * time.Second); syscall.Kill(cmd.Process.Pid, 0) != syscall.ESRCH; {
+		if time.Now().After(deadline) {
+			t.Fatal("the killed checkpoint process was not waited for before Close")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
