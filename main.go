@@ -37,7 +37,7 @@ import (
 )
 
 func main() {
-	if checkpointProcessMain() {
+	if models.ServeCheckpointsIfAsked() { // orderbell run again by itself: checkpointProcess
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -253,27 +253,9 @@ func cleanOrigins(list []string) ([]string, error) {
 	return out, nil
 }
 
-// checkpointProcessMain serves checkpoints, and reports true, when this
-// process is orderbell run again by itself to checkpoint its SQLite file
-// (checkpointProcess): until the server closes the pipe.
-func checkpointProcessMain() bool {
-	dsn, ok := os.LookupEnv(models.CheckpointProcessEnv)
-	if !ok {
-		return false
-	}
-	// A Ctrl-C reaches the whole process group: the server ends this
-	// process itself, after its last order.
-	signal.Ignore(os.Interrupt, syscall.SIGTERM)
-	if err := models.ServeCheckpoints(dsn, os.Stdin, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "orderbell checkpoint process:", err)
-		os.Exit(1)
-	}
-	return true
-}
-
 // checkpointProcess is this binary run again to checkpoint a SQLite file
 // (models.WithCheckpointProcess): main finds models.CheckpointProcessEnv
-// set and serves the checkpoints.
+// set and serves the checkpoints (models.ServeCheckpointsIfAsked).
 func checkpointProcess() *exec.Cmd {
 	self, err := os.Executable()
 	if err != nil {

@@ -48,16 +48,21 @@ const (
 	walFileLimit = 16 << 20
 )
 
+// checkpoints is where a checkpointer's checkpoints run: connections of
+// the server's own (connCheckpoints) or a process of their own
+// (*checkpointProcess, checkpointproc.go).
+type checkpoints interface {
+	round() error // a round of the checkpointer's
+	rest() error  // what the writer committed since, while it waits
+	close()       // after the last of either
+}
+
 type checkpointer struct {
-	// round checkpoints from the checkpointer's own connection (or its
-	// process: checkpointproc.go), rest what the writer left since.
-	round, rest func() error
-	closeConn   func()             // after the loop has stopped
-	proc        *checkpointProcess // nil: checkpoints on connections of the server's own
-	wake        chan struct{}      // 1 slot: the writer committed something
-	stop        chan struct{}
-	stopped     chan struct{}
-	once        sync.Once // close
+	run     checkpoints
+	wake    chan struct{} // 1 slot: the writer committed something
+	stop    chan struct{}
+	stopped chan struct{}
+	once    sync.Once // close
 	// restDue is set after each of the checkpointer's checkpoints, for the
 	// writer to checkpoint what was committed since (committed).
 	restDue atomic.Bool
@@ -68,15 +73,22 @@ type checkpointer struct {
 	lastRound time.Time
 }
 
-// newCheckpointer opens dsn's database on a connection of its own and starts
-// checkpointing it as the writer's commits on writer call for (committed):
-// its rounds on its own connection, the rest on the writer's.
-func newCheckpointer(ctx context.Context, dsn string, writer *sql.DB) (*checkpointer, error) {
-	db, err := openCheckpointConn(ctx, dsn)
+// connCheckpoints runs the rounds on a connection of their own and the
+// rest on the writer's.
+type connCheckpoints struct{ own, writer *sql.DB }
+
+func (c connCheckpoints) round() error { return checkpoint(c.own) }
+func (c connCheckpoints) rest() error  { return checkpoint(c.writer) }
+func (c connCheckpoints) close()       { _ = c.own.Close() }
+
+// newConnCheckpoints opens dsn's database on a connection of its own for
+// the rounds; the rest runs on writer's.
+func newConnCheckpoints(ctx context.Context, dsn string, writer *sql.DB) (checkpoints, error) {
+	own, err := openCheckpointConn(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	return startCheckpointer(func() error { return checkpoint(db) }, func() error { return checkpoint(writer) }, func() { _ = db.Close() }, nil), nil
+	return connCheckpoints{own: own, writer: writer}, nil
 }
 
 // openCheckpointConn opens dsn's database on one connection of its own.
@@ -93,16 +105,17 @@ func openCheckpointConn(ctx context.Context, dsn string) (*sql.DB, error) {
 	return db, nil
 }
 
-func startCheckpointer(round, rest func() error, closeConn func(), proc *checkpointProcess) *checkpointer {
-	c := &checkpointer{round: round, rest: rest, closeConn: closeConn, proc: proc, wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+// startCheckpointer starts checkpointing, with run, as the writer's
+// commits call for (committed).
+func startCheckpointer(run checkpoints) *checkpointer {
+	c := &checkpointer{run: run, wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go c.loop()
 	return c
 }
 
 // committed is called by the writer after each batch: if the checkpointer
-// has copied most of the log, it checkpoints the rest on the writer's
-// connection (an error leaves that to the next round), and it starts a
-// round when one is due. Only the one writer goroutine calls it.
+// has copied most of the log, it checkpoints the rest (an error leaves
+// that to the next round), and it starts a round when one is due. Only the one writer goroutine calls it.
 func (c *checkpointer) committed() {
 	c.batches++
 	if c.restDue.Swap(false) {
@@ -110,7 +123,7 @@ func (c *checkpointer) committed() {
 		// its next transaction would keep that transaction from rewinding
 		// the log (a checkpoint holds the log's first read lock while it
 		// copies).
-		_ = c.rest()
+		_ = c.run.rest()
 		return
 	}
 	if now := time.Now(); c.batches >= checkpointBatches || now.Sub(c.lastRound) >= checkpointEvery {
@@ -133,7 +146,7 @@ func (c *checkpointer) loop() {
 		// A failed checkpoint (the file is gone, the disk is full…) leaves
 		// the log to the writer's own auto-checkpoint until a later round
 		// succeeds.
-		if err := c.round(); err == nil {
+		if err := c.run.round(); err == nil {
 			c.restDue.Store(true)
 			// A wake that came while the round ran is for it: the next
 			// round starts after the writer has taken the rest, since one
@@ -159,6 +172,6 @@ func (c *checkpointer) close() {
 	c.once.Do(func() {
 		close(c.stop)
 		<-c.stopped
-		c.closeConn()
+		c.run.close()
 	})
 }

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // A checkpoint fsyncs the log and the database file: on a slow virtual
@@ -21,7 +24,7 @@ import (
 // 14 ms while 0.6 ms of others ran (bench/README.md, "Twentieth round").
 //
 // So the server checkpoints from a process of its own, its own binary run
-// again (WithCheckpointProcess, ServeCheckpoints): the fsyncs block only
+// again (WithCheckpointProcess, ServeCheckpointsIfAsked): the fsyncs block only
 // that process, and the server's goroutine waits on a pipe, parked, its P
 // free for the others. Both the rounds and the rest after each
 // (checkpoint.go) go there: the writer waits for the rest as it waited in
@@ -46,6 +49,26 @@ type options struct {
 // server's own.
 func WithCheckpointProcess(cmd func() *exec.Cmd) Option {
 	return func(o *options) { o.checkpointCmd = cmd }
+}
+
+// ServeCheckpointsIfAsked belongs at the start of main (and of a TestMain
+// standing in for it): when CheckpointProcessEnv is set, this process is a
+// checkpoint process started by WithCheckpointProcess's command, and it
+// serves checkpoints on its standard input and output until the server
+// closes the pipe, then reports true. An error ends it with status 1.
+func ServeCheckpointsIfAsked() bool {
+	dsn, ok := os.LookupEnv(CheckpointProcessEnv)
+	if !ok {
+		return false
+	}
+	// A Ctrl-C reaches the whole process group: the server ends this
+	// process itself, after its last order.
+	signal.Ignore(os.Interrupt, syscall.SIGTERM)
+	if err := ServeCheckpoints(dsn, os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "orderbell checkpoint process:", err)
+		os.Exit(1)
+	}
+	return true
 }
 
 // ServeCheckpoints opens dsn's database and runs a PASSIVE checkpoint for
@@ -79,18 +102,8 @@ func ServeCheckpoints(dsn string, in io.Reader, out io.Writer) error {
 	}
 }
 
-// newProcessCheckpointer starts cmd serving checkpoints of dsn's database
-// (startCheckpointProcess) and a checkpointer that has it run both its
-// rounds and the rest after each.
-func newProcessCheckpointer(cmd *exec.Cmd, dsn string) (*checkpointer, error) {
-	proc, err := startCheckpointProcess(cmd, dsn)
-	if err != nil {
-		return nil, err
-	}
-	return startCheckpointer(proc.checkpoint, proc.checkpoint, proc.close, proc), nil
-}
-
-// checkpointProcess is the server's end of a ServeCheckpoints process.
+// checkpointProcess is the server's end of a ServeCheckpoints process. It
+// runs both the checkpointer's rounds and the rest after each.
 type checkpointProcess struct {
 	mu   sync.Mutex // one checkpoint at a time
 	cmd  *exec.Cmd
@@ -132,12 +145,11 @@ func (p *checkpointProcess) checkpoint() error {
 	if p.dead != nil {
 		return p.dead
 	}
-	line, err := func() (string, error) {
-		if _, err := p.in.Write([]byte{'c'}); err != nil {
-			return "", err
-		}
-		return p.out.ReadString('\n')
-	}()
+	var line string
+	_, err := p.in.Write([]byte{'c'})
+	if err == nil {
+		line, err = p.out.ReadString('\n')
+	}
 	if err != nil {
 		p.dead = fmt.Errorf("checkpoint process: %w", err)
 		go p.wait() // gone or going: not left a zombie until Close
@@ -148,6 +160,9 @@ func (p *checkpointProcess) checkpoint() error {
 	}
 	return nil
 }
+
+func (p *checkpointProcess) round() error { return p.checkpoint() }
+func (p *checkpointProcess) rest() error  { return p.checkpoint() }
 
 // close ends the process (its input ends, it closes its connection and
 // exits) and waits for it.

@@ -1,7 +1,6 @@
 package models_test
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,12 +17,8 @@ import (
 // binary is (main.go): openWithProcess starts it again with
 // models.CheckpointProcessEnv set.
 func TestMain(m *testing.M) {
-	if dsn, ok := os.LookupEnv(models.CheckpointProcessEnv); ok {
-		if err := models.ServeCheckpoints(dsn, os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "checkpoint process:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+	if models.ServeCheckpointsIfAsked() {
+		return
 	}
 	os.Exit(m.Run())
 }

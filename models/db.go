@@ -89,15 +89,17 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 			return nil, fmt.Errorf("read journal mode: %w", err)
 		}
 		if mode == "wal" { // not for an in-memory database
+			var run checkpoints
 			if o.checkpointCmd != nil {
-				db.ckpt, err = newProcessCheckpointer(o.checkpointCmd(), dsn)
+				run, err = startCheckpointProcess(o.checkpointCmd(), dsn)
 			} else {
-				db.ckpt, err = newCheckpointer(ctx, dsn, sqlDB)
+				run, err = newConnCheckpoints(ctx, dsn, sqlDB)
 			}
 			if err != nil {
 				_ = sqlDB.Close()
 				return nil, fmt.Errorf("open checkpointer: %w", err)
 			}
+			db.ckpt = startCheckpointer(run)
 		}
 		db.w = newWriter(sqlDB, stmts, 1, 0, true, db.ckpt)
 	} else {

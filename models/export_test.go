@@ -84,10 +84,13 @@ func Checkpointing(db *DB) bool { return db.ckpt != nil }
 // CheckpointProcess is db's checkpoint process (WithCheckpointProcess);
 // nil when it checkpoints on a connection of its own.
 func CheckpointProcess(db *DB) *exec.Cmd {
-	if db.ckpt == nil || db.ckpt.proc == nil {
+	if db.ckpt == nil {
 		return nil
 	}
-	return db.ckpt.proc.cmd
+	if p, ok := db.ckpt.run.(*checkpointProcess); ok {
+		return p.cmd
+	}
+	return nil
 }
 
 // SQL is db's database/sql pool.
