@@ -13,6 +13,16 @@ import (
 
 var key = []byte("test-key-0123456789")
 
+// issueClient mints a token for customer id at at.
+func issueClient(t testing.TB, tokens *Tokens, id int64, at time.Time) string {
+	t.Helper()
+	token, _, err := tokens.Issue(models.Principal{Role: models.RoleClient, ID: id}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
 func sign(t *testing.T, method jwt.SigningMethod, k any, claims jwt.MapClaims) string {
 	t.Helper()
 	s, err := jwt.NewWithClaims(method, claims).SignedString(k)
@@ -118,11 +128,7 @@ func TestVerifiedTokensAreRememberedUntilTheyExpire(t *testing.T) {
 	}
 	// The bound: a full cache starts over rather than grow.
 	for i := range maxVerified + 1 {
-		tok, _, err := tokens.Issue(models.Principal{Role: models.RoleClient, ID: int64(i + 1)}, clock)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := tokens.Parse(tok); err != nil {
+		if _, _, err := tokens.Parse(issueClient(t, tokens, int64(i+1), clock)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -135,10 +141,7 @@ func TestVerifiedTokensAreRememberedUntilTheyExpire(t *testing.T) {
 // from a buffer on the stack.
 func TestRememberedTokenParsesWithoutAllocating(t *testing.T) {
 	tokens := NewTokens(key, time.Hour)
-	token, _, err := tokens.Issue(models.Principal{Role: models.RoleClient, ID: 12345}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := issueClient(t, tokens, 12345, time.Now())
 	if len(token) <= 32 || len(token) > tokenBufSize {
 		t.Fatalf("token of %d bytes: the test needs one from 33 to %d", len(token), tokenBufSize)
 	}
@@ -196,9 +199,8 @@ func TestClaimsDecodeAsRegisteredClaims(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	tokens := newTokens(key, time.Hour, func() time.Time { return now })
 	keyFunc := func(*jwt.Token) (any, error) { return key, nil }
-	const n = "1800000000"
 	payloads := []string{
-		`{"client_id":1,"iat":` + n + `,"exp":1800000060}`,
+		`{"client_id":1,"iat":1800000000,"exp":1800000060}`,
 		`{"client_id":1,"iat":1799999999.75,"exp":1800000060.5}`,
 		`{"client_id":1,"exp":1800000000.4}`, // within the second: truncated to now
 		`{"client_id":1,"exp":1800000001}`,
@@ -263,10 +265,7 @@ func TestClaimsDecodeAsRegisteredClaims(t *testing.T) {
 // new connection of a device brings one (go test ./auth -bench ParseNewToken -benchmem).
 func BenchmarkParseNewToken(b *testing.B) {
 	tokens := NewTokens(key, time.Hour)
-	token, _, err := tokens.Issue(models.Principal{Role: models.RoleClient, ID: 1234}, time.Now())
-	if err != nil {
-		b.Fatal(err)
-	}
+	token := issueClient(b, tokens, 1234, time.Now())
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := tokens.parse(token); err != nil {
