@@ -154,22 +154,33 @@ func TestDisconnectsAreCountedByReason(t *testing.T) {
 	}
 	// The server counts when its socket's disconnect runs, just after the
 	// client sees its end: there is no event to wait on, so it is polled.
+	connected := func() float64 { return testutil.ToFloat64(s.metrics.connected.WithLabelValues("owner")) }
+	// Each device ends once the one before it is counted and gone, and
+	// only once the server counts it connected, and so listens for its
+	// end: one that ended before that (a close that beat the server's
+	// connection handler on a loaded machine) was not counted.
 	waitFor := func(reason string) {
 		t.Helper()
-		pollUntil(t, 10*time.Second, "a disconnect counted as "+reason, func() bool { return count(reason) == 1 })
+		pollUntil(t, 10*time.Second, "a disconnect counted as "+reason, func() bool { return count(reason) == 1 && connected() == 0 })
+	}
+	dialCounted := func() *rawClient {
+		t.Helper()
+		c := dialRaw(t, s.url, token)
+		pollUntil(t, 10*time.Second, "the socket counted as connected", func() bool { return connected() == 1 })
+		return c
 	}
 
-	leaving := dialRaw(t, s.url, token)
+	leaving := dialCounted()
 	if err := leaving.conn.WriteMessage(websocket.TextMessage, []byte("41")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("client_namespace_disconnect")
 
-	gone := dialRaw(t, s.url, token)
+	gone := dialCounted()
 	_ = gone.conn.Close()
 	waitFor("transport_close")
 
-	silent := dialRaw(t, s.url, token)
+	silent := dialCounted()
 	_ = silent.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for {
 		if _, _, err := silent.conn.ReadMessage(); err != nil {

@@ -317,10 +317,13 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	sess.room = room
 	sess.progressAt = time.Now() // before the sweeper can see it (s.sockets.add)
 	sess.connected = s.metrics.connected.WithLabelValues(string(sess.principal.Role))
-	sess.connected.Inc()
 	// Listed before the cleanup is registered, so the cleanup always finds it.
 	evicted := s.sockets.add(sess, s.cfg.SocketsPerAccount)
 	_ = sock.On("disconnect", sess.onDisconnect)
+	// Counted once its end is sure to be counted too (a disconnect from
+	// here on reaches onDisconnect, its reason included); the cleanup's
+	// Dec may come first, for a moment.
+	sess.connected.Inc()
 	// The library checks the connection is open, then adds the socket to
 	// its client; a close in between never reaches the socket, which then
 	// stays in the namespace and its rooms for good. Whatever closed before
