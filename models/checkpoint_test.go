@@ -152,7 +152,7 @@ func TestLongWALIsCutBackOnceReleased(t *testing.T) {
 	if err := held.QueryRow("SELECT count(*) FROM orders").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	for range 600 {
+	for range 800 {
 		f.order(t, db)
 	}
 	grown := walSize()

@@ -132,3 +132,20 @@ func ForgetLanes(db *DB) {
 		clear(db.hints.orders[:])
 	}
 }
+
+// UnusedAlertIndex is the index on notifications.created_at that earlier
+// versions made.
+const UnusedAlertIndex = unusedAlertIndex
+
+// HasAlertIndex reports whether db's notifications table has index name.
+func HasAlertIndex(db *DB, name string) bool {
+	return db.gorm.Migrator().HasIndex(&Notification{}, name)
+}
+
+// MakeOldAlertIndex indexes notifications.created_at as earlier versions did.
+func MakeOldAlertIndex(t *testing.T, db *DB) {
+	t.Helper()
+	if err := db.gorm.Exec("CREATE INDEX " + unusedAlertIndex + " ON notifications (created_at)").Error; err != nil {
+		t.Fatal(err)
+	}
+}

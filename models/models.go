@@ -125,7 +125,7 @@ type Notification struct {
 	OrderID       int64      `gorm:"not null"`
 	StoreID       int64      `gorm:"not null"`
 	TotalPrice    int64      `gorm:"not null"`
-	CreatedAt     time.Time  `gorm:"not null;index"`
+	CreatedAt     time.Time  `gorm:"not null"`
 	ReadAt        *time.Time ``
 	// CommittedAt is when the transaction that stored it committed; it is
 	// not stored (it measures commit-to-emit latency).

@@ -137,6 +137,41 @@ func TestMissedIsBounded(t *testing.T) {
 	})
 }
 
+// Earlier versions indexed notifications.created_at, which no query uses:
+// a new database never has that index, and opening an old one drops it.
+func TestOpenDropsTheUnusedCreatedAtIndex(t *testing.T) {
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			url := e.URL(t)
+			old, err := models.Open(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !models.HasAlertIndex(old, "idx_notifications_recipient") {
+				t.Fatal("the recipient index is not found")
+			}
+			if models.HasAlertIndex(old, models.UnusedAlertIndex) {
+				t.Error("a new database has the created_at index")
+			}
+			models.MakeOldAlertIndex(t, old)
+			if !models.HasAlertIndex(old, models.UnusedAlertIndex) {
+				t.Fatal("the old index was not made")
+			}
+			if err := old.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			db := dbtest.Open(t, url)
+			if models.HasAlertIndex(db, models.UnusedAlertIndex) {
+				t.Error("opening an old database kept the created_at index")
+			}
+			if !models.HasAlertIndex(db, "idx_notifications_recipient") {
+				t.Error("the recipient index went too")
+			}
+		})
+	}
+}
+
 func TestOpenURLs(t *testing.T) {
 	for _, bad := range []string{"sqlite:", "postgres://x@y/z", "mysql://root@127.0.0.1:3306/"} {
 		if db, err := models.Open(ctx, bad); err == nil {
