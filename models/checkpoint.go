@@ -23,9 +23,9 @@ import (
 // the start, only by a write transaction that begins while everything in it
 // has been copied, and under load the writer begins its next transaction as
 // soon as it commits one: the checkpointer's copy is never complete at that
-// moment. So after each of its checkpoints the checkpointer asks the writer
-// for the rest, and the writer, right after its next commit, has what was
-// committed since checkpointed (a few batches' pages and two fsyncs, from a
+// moment. So after some of its checkpoints (restAfterRound) the
+// checkpointer asks the writer for the rest, and the writer, right after
+// its next commit, has what was committed since checkpointed (a few batches' pages and two fsyncs, from a
 // fraction of a millisecond to 10 ms on a slow virtual disk) on its own
 // connection, or by the checkpoint process while it waits; its next
 // transaction then rewinds the log. The writer's own auto-checkpoint stays,
@@ -38,6 +38,16 @@ const (
 	// p95 (each round has fixed costs: two fsyncs, the hot pages again).
 	checkpointBatches = 128
 	checkpointEvery   = 50 * time.Millisecond
+	// The writer takes the rest after every restRounds-th round, and after
+	// every round started by checkpointBatches commits rather than by the
+	// clock: at 1,000 orders/s after every fourth (the log rewound five
+	// times a second), and under a heavier stream, whose rounds come every
+	// checkpointBatches commits, after each, as the log then grows
+	// fastest. Each rest holds the writer for its fsyncs (about 5 ms)
+	// while changes queue; a rest after every round cost 7% more CPU (the
+	// server's and the checkpoint process's) at 1,000 orders/s and 7% more
+	// latency at the median (bench/README.md, "Twenty-first round").
+	restRounds = 4
 	// walBackstopPages is the writer connection's wal_autocheckpoint: 16 MB
 	// of log, which the checkpointer never lets it reach while it keeps up.
 	walBackstopPages = 4096
@@ -63,9 +73,14 @@ type checkpointer struct {
 	stop    chan struct{}
 	stopped chan struct{}
 	once    sync.Once // close
-	// restDue is set after each of the checkpointer's checkpoints, for the
-	// writer to checkpoint what was committed since (committed).
+	// restDue is set after the rounds restAfterRound picks, for the writer
+	// to checkpoint what was committed since (committed).
 	restDue atomic.Bool
+	// byBatches is set when the writer starts a round for its
+	// checkpointBatches commits, not for the clock.
+	byBatches atomic.Bool
+	// roundsSinceRest is the loop's alone.
+	roundsSinceRest int
 
 	// The writer's alone (SQLite has one): its commits since the last
 	// round, and when that round began.
@@ -127,6 +142,7 @@ func (c *checkpointer) committed() {
 		return
 	}
 	if now := time.Now(); c.batches >= checkpointBatches || now.Sub(c.lastRound) >= checkpointEvery {
+		c.byBatches.Store(c.batches >= checkpointBatches)
 		c.batches, c.lastRound = 0, now
 		select {
 		case c.wake <- struct{}{}:
@@ -147,6 +163,9 @@ func (c *checkpointer) loop() {
 		// the log to the writer's own auto-checkpoint until a later round
 		// succeeds.
 		if err := c.run.round(); err == nil {
+			if !c.restAfterRound() {
+				continue // the writer goes on; a later round's rest takes this one's too
+			}
 			c.restDue.Store(true)
 			// A wake that came while the round ran is for it: the next
 			// round starts after the writer has taken the rest, since one
@@ -158,6 +177,17 @@ func (c *checkpointer) loop() {
 			}
 		}
 	}
+}
+
+// restAfterRound reports whether the writer is to take the rest after
+// the round that just ended: after every restRounds-th, and after every
+// round the writer's commits started (byBatches). Only the loop calls it.
+func (c *checkpointer) restAfterRound() bool {
+	if c.roundsSinceRest++; c.roundsSinceRest < restRounds && !c.byBatches.Load() {
+		return false
+	}
+	c.roundsSinceRest = 0
+	return true
 }
 
 // checkpoint runs a PASSIVE checkpoint on db: it copies what it can without

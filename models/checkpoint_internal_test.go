@@ -1,0 +1,51 @@
+package models
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// nopCheckpoints stands in for a checkpointer's connection or process.
+type nopCheckpoints struct{}
+
+func (nopCheckpoints) round() error { return nil }
+func (nopCheckpoints) rest() error  { return nil }
+func (nopCheckpoints) close()       {}
+
+// Rounds the clock starts (a steady, moderate stream) are followed by the
+// writer's rest one in restRounds; rounds the writer's commits start (a
+// heavy stream, whose log grows fastest) each by one.
+func TestRestAfterEveryFourthRoundOfTheClock(t *testing.T) {
+	c := &checkpointer{run: nopCheckpoints{}, wake: make(chan struct{}, 1)}
+
+	// A round the clock starts: the last began checkpointEvery ago.
+	c.lastRound = time.Now().Add(-checkpointEvery)
+	c.committed()
+	if len(c.wake) != 1 || c.byBatches.Load() {
+		t.Fatalf("after checkpointEvery: woken %d, byBatches %v; want a round started by the clock", len(c.wake), c.byBatches.Load())
+	}
+	var rests, want []bool
+	for i := range 2 * restRounds {
+		rests = append(rests, c.restAfterRound())
+		want = append(want, (i+1)%restRounds == 0)
+	}
+	if !slices.Equal(rests, want) {
+		t.Errorf("rests after rounds of the clock: %v; want %v", rests, want)
+	}
+
+	// A round the commits start.
+	<-c.wake
+	c.lastRound = time.Now()
+	for range checkpointBatches {
+		c.committed()
+	}
+	if len(c.wake) != 1 || !c.byBatches.Load() {
+		t.Fatalf("after checkpointBatches commits: woken %d, byBatches %v; want a round started by them", len(c.wake), c.byBatches.Load())
+	}
+	for i := range restRounds {
+		if !c.restAfterRound() {
+			t.Errorf("round %d started by commits: no rest after it", i)
+		}
+	}
+}
