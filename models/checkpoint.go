@@ -25,11 +25,12 @@ import (
 // soon as it commits one: the checkpointer's copy is never complete at that
 // moment. So after some of its checkpoints (restAfterRound) the
 // checkpointer asks the writer for the rest, and the writer, right after
-// its next commit, has what was committed since checkpointed (a few batches' pages and two fsyncs, from a
-// fraction of a millisecond to 10 ms on a slow virtual disk) on its own
-// connection, or by the checkpoint process while it waits; its next
-// transaction then rewinds the log. The writer's own auto-checkpoint stays,
-// much higher (walBackstopPages), for when the checkpointer cannot keep up.
+// its next commit, has what was committed since checkpointed (a few
+// batches' pages and two fsyncs, from a fraction of a millisecond to 10 ms
+// on a slow virtual disk) on its own connection, or by the checkpoint
+// process while it waits; its next transaction then rewinds the log. The
+// writer's own auto-checkpoint stays, much higher (walBackstopPages), for
+// when the checkpointer cannot keep up.
 const (
 	// A round of checkpoints starts after checkpointBatches commits of the
 	// writer, or after a commit checkpointEvery or more after the last
