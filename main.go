@@ -15,7 +15,6 @@ import (
 	"net/http/pprof"
 	"net/url"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -37,7 +36,7 @@ import (
 )
 
 func main() {
-	if models.ServeCheckpointsIfAsked() { // orderbell run again by itself: checkpointProcess
+	if models.ServeCheckpointsIfAsked() { // orderbell run again by itself: models.WithCheckpointProcess
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -90,7 +89,7 @@ func run(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 
-	db, err := models.Open(ctx, cfg.DatabaseURL, models.WithCheckpointProcess(checkpointProcess))
+	db, err := models.Open(ctx, cfg.DatabaseURL, models.WithCheckpointProcess())
 	if err != nil {
 		return err
 	}
@@ -251,17 +250,4 @@ func cleanOrigins(list []string) ([]string, error) {
 		out = append(out, o)
 	}
 	return out, nil
-}
-
-// checkpointProcess is this binary run again to checkpoint a SQLite file
-// (models.WithCheckpointProcess): main finds models.CheckpointProcessEnv
-// set and serves the checkpoints (models.ServeCheckpointsIfAsked).
-func checkpointProcess() *exec.Cmd {
-	self, err := os.Executable()
-	if err != nil {
-		self = os.Args[0]
-	}
-	cmd := exec.Command(self)
-	cmd.Stderr = os.Stderr
-	return cmd
 }

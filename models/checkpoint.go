@@ -131,7 +131,8 @@ func startCheckpointer(run checkpoints) *checkpointer {
 
 // committed is called by the writer after each batch: if the checkpointer
 // has copied most of the log, it checkpoints the rest (an error leaves
-// that to the next round), and it starts a round when one is due. Only the one writer goroutine calls it.
+// that to the next round), and it starts a round when one is due. Only the
+// one writer goroutine calls it.
 func (c *checkpointer) committed() {
 	c.batches++
 	if c.restDue.Swap(false) {

@@ -31,7 +31,7 @@ import (
 // fsync, but requests and deliveries run meanwhile.
 
 // CheckpointProcessEnv, set to a SQLite DSN, makes a process started by
-// WithCheckpointProcess's command serve checkpoints of that database
+// WithCheckpointProcess serve checkpoints of that database
 // (ServeCheckpoints) instead of doing what it otherwise would.
 const CheckpointProcessEnv = "ORDERBELL_CHECKPOINT_DSN"
 
@@ -39,21 +39,32 @@ const CheckpointProcessEnv = "ORDERBELL_CHECKPOINT_DSN"
 type Option func(*options)
 
 type options struct {
-	checkpointCmd func() *exec.Cmd
+	checkpointProcess bool
 }
 
 // WithCheckpointProcess has a SQLite file's checkpoints run in a process of
-// their own, started by cmd (a program that calls ServeCheckpoints when it
-// finds CheckpointProcessEnv set; orderbell itself). Open adds that
-// variable and the pipes. Without it, they run on a connection of the
-// server's own.
-func WithCheckpointProcess(cmd func() *exec.Cmd) Option {
-	return func(o *options) { o.checkpointCmd = cmd }
+// their own: this program run again with CheckpointProcessEnv set, which
+// its main (or TestMain) hands to ServeCheckpointsIfAsked. Without it, they
+// run on a connection of the server's own.
+func WithCheckpointProcess() Option {
+	return func(o *options) { o.checkpointProcess = true }
+}
+
+// thisProgram is the command that runs this program again, its errors
+// going where ours do.
+func thisProgram() *exec.Cmd {
+	self, err := os.Executable()
+	if err != nil {
+		self = os.Args[0]
+	}
+	cmd := exec.Command(self)
+	cmd.Stderr = os.Stderr
+	return cmd
 }
 
 // ServeCheckpointsIfAsked belongs at the start of main (and of a TestMain
 // standing in for it): when CheckpointProcessEnv is set, this process is a
-// checkpoint process started by WithCheckpointProcess's command, and it
+// checkpoint process started by WithCheckpointProcess, and it
 // serves checkpoints on its standard input and output until the server
 // closes the pipe, then reports true. An error ends it with status 1.
 func ServeCheckpointsIfAsked() bool {

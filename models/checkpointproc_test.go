@@ -2,7 +2,6 @@ package models_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -27,11 +26,7 @@ func TestMain(m *testing.M) {
 // their own, this test binary run again.
 func openWithProcess(t *testing.T, url string) *models.DB {
 	t.Helper()
-	db, err := models.Open(ctx, url, models.WithCheckpointProcess(func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0])
-		cmd.Stderr = os.Stderr
-		return cmd
-	}))
+	db, err := models.Open(ctx, url, models.WithCheckpointProcess())
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}

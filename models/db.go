@@ -90,8 +90,8 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 		}
 		if mode == "wal" { // not for an in-memory database
 			var run checkpoints
-			if o.checkpointCmd != nil {
-				run, err = startCheckpointProcess(o.checkpointCmd(), dsn)
+			if o.checkpointProcess {
+				run, err = startCheckpointProcess(thisProgram(), dsn)
 			} else {
 				run, err = newConnCheckpoints(ctx, dsn, sqlDB)
 			}
