@@ -19,9 +19,14 @@ import (
 // Connections that close while their socket is still being connected
 // leave nothing behind: no socket in the namespace, no room, no entry in
 // the per-account list. (The library alone kept about 0.15% of them.)
+// And each socket's end is counted once in
+// orderbell_socket_disconnects_total, those ones' too: their disconnect
+// event came before the server listened for it.
 func TestNoSocketOutlivesItsConnection(t *testing.T) {
 	s := newTestServer(t, Config{})
 	url, token := s.url, s.token(t, 1)
+	var joined atomic.Int64 // sockets that reached the namespace's connection handlers
+	_ = s.io.On("connection", func(...any) { joined.Add(1) })
 
 	gone := make(chan struct{})
 	close(gone) // each session connects (with a replay) and leaves at once
@@ -58,6 +63,9 @@ func TestNoSocketOutlivesItsConnection(t *testing.T) {
 		sockets, rooms, sids, listed, sessions := leftovers()
 		left := sockets + rooms + sids + listed + sessions + int(s.io.Engine().ClientsCount())
 		if left == 0 {
+			if ended := disconnectsCounted(s); ended != float64(joined.Load()) {
+				t.Fatalf("%d sockets connected and ended, %v disconnects counted: %s", joined.Load(), ended, describeDisconnects(s))
+			}
 			return
 		}
 		if least < 0 || left < least {
@@ -72,6 +80,16 @@ func TestNoSocketOutlivesItsConnection(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// disconnectsCounted sums orderbell_socket_disconnects_total over its
+// reasons.
+func disconnectsCounted(s *testServer) float64 {
+	var n float64
+	for _, label := range disconnectLabels() {
+		n += testutil.ToFloat64(s.metrics.disconnects.WithLabelValues(label))
+	}
+	return n
 }
 
 // describeLeftovers says, for a failing churn test, what state each
@@ -173,4 +191,25 @@ func TestConnectGoneWhileWaitingSkipsTheReplay(t *testing.T) {
 			}
 		})
 	}
+}
+
+// disconnectLabels are every reason orderbell_socket_disconnects_total
+// counts by.
+func disconnectLabels() []string {
+	labels := []string{"other", closedWhileConnecting}
+	for _, label := range disconnectReasons {
+		labels = append(labels, label)
+	}
+	return labels
+}
+
+// describeDisconnects lists orderbell_socket_disconnects_total's counts.
+func describeDisconnects(s *testServer) string {
+	var b strings.Builder
+	for _, label := range disconnectLabels() {
+		if n := testutil.ToFloat64(s.metrics.disconnects.WithLabelValues(label)); n > 0 {
+			fmt.Fprintf(&b, " %s %v", label, n)
+		}
+	}
+	return b.String()
 }

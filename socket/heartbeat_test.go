@@ -158,7 +158,8 @@ func TestDisconnectsAreCountedByReason(t *testing.T) {
 	// Each device ends once the one before it is counted and gone, and
 	// only once the server counts it connected, and so listens for its
 	// end: one that ended before that (a close that beat the server's
-	// connection handler on a loaded machine) was not counted.
+	// connection handler on a loaded machine) is counted as
+	// closed_while_connecting.
 	waitFor := func(reason string) {
 		t.Helper()
 		pollUntil(t, 10*time.Second, "a disconnect counted as "+reason, func() bool { return count(reason) == 1 && connected() == 0 })

@@ -69,6 +69,11 @@ var disconnectReasons = map[string]string{
 	"forced server close":         "forced_server_close",
 }
 
+// closedWhileConnecting labels the end of a socket whose connection closed
+// while the server was still connecting it: the library sent its
+// disconnect event, if at all, before the server listened for it.
+const closedWhileConnecting = "closed_while_connecting"
+
 // disconnectReason is the metric label of a disconnect event's arguments.
 func disconnectReason(args []any) string {
 	if len(args) > 0 {

@@ -139,7 +139,7 @@ type session struct {
 	room      string
 	connected prometheus.Gauge
 	emits     atomic.Pointer[rate.Limiter] // made at the first emit (emitLimiter)
-	ended     atomic.Bool                  // cleanup has run
+	ended     atomic.Bool                  // end has run
 
 	// The sweeper's alone (check): how many packets the transport had
 	// taken at the last sweep, when it last took some (or had few
@@ -317,21 +317,22 @@ func (s *Server) onConnection(sock *socketio.Socket) {
 	sess.room = room
 	sess.progressAt = time.Now() // before the sweeper can see it (s.sockets.add)
 	sess.connected = s.metrics.connected.WithLabelValues(string(sess.principal.Role))
-	// Listed before the cleanup is registered, so the cleanup always finds it.
+	// Listed before its end can run, so end always finds it.
 	evicted := s.sockets.add(sess, s.cfg.SocketsPerAccount)
 	_ = sock.On("disconnect", sess.onDisconnect)
 	// Counted once its end is sure to be counted too (a disconnect from
-	// here on reaches onDisconnect, its reason included); the cleanup's
-	// Dec may come first, for a moment.
+	// here on reaches onDisconnect, its reason included; one before, the
+	// deferred check below); end's Dec may come first, for a moment.
 	sess.connected.Inc()
 	// The library checks the connection is open, then adds the socket to
 	// its client; a close in between never reaches the socket, which then
-	// stays in the namespace and its rooms for good. Whatever closed before
-	// this point is finished here (0.15% of sessions under churn).
+	// stays in the namespace and its rooms for good, its disconnect event
+	// never sent. Whatever closed before this point is finished and
+	// counted here (0.15% of sessions under churn).
 	defer func() {
 		if gone(sock) {
+			sess.end(closedWhileConnecting)
 			sock.Disconnect(false)
-			sess.cleanup()
 		}
 	}()
 	sess.limitEmits()
@@ -406,16 +407,16 @@ func (sess *session) expire() {
 	time.AfterFunc(expiredGrace, func() { sess.sock.Conn().Close(true) })
 }
 
-func (sess *session) onDisconnect(args ...any) {
-	sess.s.metrics.disconnects.WithLabelValues(disconnectReason(args)).Inc()
-	sess.cleanup()
-}
+func (sess *session) onDisconnect(args ...any) { sess.end(disconnectReason(args)) }
 
-// cleanup undoes what onConnection set up, once.
-func (sess *session) cleanup() {
+// end undoes what onConnection set up and counts the socket's end by
+// reason, once. The library can send a socket's disconnect event twice (a
+// server disconnect racing its connection's close): the first is counted.
+func (sess *session) end(reason string) {
 	if !sess.ended.CompareAndSwap(false, true) {
 		return
 	}
+	sess.s.metrics.disconnects.WithLabelValues(reason).Inc()
 	sess.connected.Dec()
 	sess.s.sockets.remove(sess)
 }
