@@ -702,3 +702,60 @@ func TestServerPidListens(t *testing.T) {
 		t.Errorf("-pid of a process that listens on nothing: %v; want refused as not the server", err)
 	}
 }
+
+// -tabulate reads the JSON reports back: one line per step, the
+// connection figures on each, "-" for what a run could not measure; a
+// file that is not a report is named in the error.
+func TestTabulate(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, rep report) string {
+		t.Helper()
+		b, err := json.Marshal(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := dir + "/" + name
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	ramp := write("ramp.json", report{
+		Connect: &connectResult{PerSecond: 4321.4, IdleKBConn: 11.8},
+		Runs: []stepResult{
+			{Rate: 1000, Pass: true, Latency: summary{P50: 1.234, P99: 4.567, Max: 12.34}, ServerCPU: 47.3, DBCPU: 2.4, ReadCalls: 6.2, WriteCalls: 20.5},
+			{Rate: 1250, Pass: false, Latency: summary{P50: 9.5, P99: 150.25, Max: 300}, ServerCPU: 88, DBCPU: -1, Lost: 3, ReadCalls: -1, WriteCalls: -1},
+		},
+	})
+	seedOnly := write("seed.json", report{})
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"-tabulate", ramp, seedOnly}, &out, &errs); err != nil {
+		t.Fatalf("tabulate: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("want a header and 3 lines, got:\n%s", out.String())
+	}
+	for i, want := range [][]string{
+		{ramp, "4321", "11.8", "1000", "yes", "1.23", "4.57", "12.3", "47.3", "2.4", "6.2", "20.5"},
+		{ramp, "4321", "11.8", "1250", "NO", "9.50", "150.25", "300.0", "88.0", "-", " 3 ", "-"},
+		{seedOnly, "-"},
+	} {
+		for _, field := range want {
+			if !strings.Contains(lines[i+1], field) {
+				t.Errorf("line %d lacks %q: %s", i+1, field, lines[i+1])
+			}
+		}
+	}
+
+	bad := dir + "/bad.json"
+	if err := os.WriteFile(bad, []byte("not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"-tabulate", ramp, bad}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("a file that is not a report: %v", err)
+	}
+	if err := run(context.Background(), []string{"-tabulate"}, io.Discard, io.Discard); err == nil {
+		t.Error("-tabulate with no reports: no error")
+	}
+}

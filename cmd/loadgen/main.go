@@ -88,6 +88,8 @@ type config struct {
 	tokenTTL        time.Duration
 	quietWait       time.Duration
 	retryDisturbed  int
+	tabulate        bool
+	reports         []string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -129,12 +131,20 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&cfg.tokenTTL, "token-ttl", 12*time.Hour, "lifetime of minted tokens")
 	fs.DurationVar(&cfg.quietWait, "quiet-wait", 30*time.Second, "before each step, wait at most this for other processes to use < 10% of a core (0: don't)")
 	fs.IntVar(&cfg.retryDisturbed, "retry-disturbed", 2, "repeat a failed step this many times when other processes used > 20% of a core during it")
+	fs.BoolVar(&cfg.tabulate, "tabulate", false, "run nothing: print one line per step of each JSON report named after the flags (loadgen -tabulate a.json b.json)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: loadgen [flags]   (see bench/README.md)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if cfg.tabulate {
+		if fs.NArg() == 0 {
+			return nil, errors.New("-tabulate needs the JSON reports to read")
+		}
+		cfg.reports = fs.Args()
+		return cfg, nil
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -334,6 +344,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return nil
 		}
 		return err
+	}
+	if cfg.tabulate {
+		return tabulate(cfg.reports, stdout)
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.maxTime)
 	defer cancel()
