@@ -70,8 +70,9 @@ var disconnectReasons = map[string]string{
 }
 
 // closedWhileConnecting labels the end of a socket whose connection closed
-// while the server was still connecting it: the library sent its
-// disconnect event, if at all, before the server listened for it.
+// while the server was still connecting it (onConnection): the library
+// may have sent its disconnect event before the server listened for it,
+// or never sends one.
 const closedWhileConnecting = "closed_while_connecting"
 
 // disconnectReason is the metric label of a disconnect event's arguments.
