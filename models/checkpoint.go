@@ -69,17 +69,16 @@ type checkpoints interface {
 }
 
 type checkpointer struct {
-	run     checkpoints
-	wake    chan struct{} // 1 slot: the writer committed something
+	run checkpoints
+	// wake (1 slot) starts a round: true when the writer's
+	// checkpointBatches commits called for it, false when the clock did.
+	wake    chan bool
 	stop    chan struct{}
 	stopped chan struct{}
 	once    sync.Once // close
 	// restDue is set after the rounds restAfterRound picks, for the writer
 	// to checkpoint what was committed since (committed).
 	restDue atomic.Bool
-	// byBatches is set when the writer starts a round for its
-	// checkpointBatches commits, not for the clock.
-	byBatches atomic.Bool
 	// roundsSinceRest is the loop's alone.
 	roundsSinceRest int
 
@@ -124,7 +123,7 @@ func openCheckpointConn(ctx context.Context, dsn string) (*sql.DB, error) {
 // startCheckpointer starts checkpointing, with run, as the writer's
 // commits call for (committed).
 func startCheckpointer(run checkpoints) *checkpointer {
-	c := &checkpointer{run: run, wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	c := &checkpointer{run: run, wake: make(chan bool, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -144,10 +143,10 @@ func (c *checkpointer) committed() {
 		return
 	}
 	if now := time.Now(); c.batches >= checkpointBatches || now.Sub(c.lastRound) >= checkpointEvery {
-		c.byBatches.Store(c.batches >= checkpointBatches)
+		byBatches := c.batches >= checkpointBatches
 		c.batches, c.lastRound = 0, now
 		select {
-		case c.wake <- struct{}{}:
+		case c.wake <- byBatches:
 		default: // a round is running; the next commit asks again
 		}
 	}
@@ -156,8 +155,9 @@ func (c *checkpointer) committed() {
 func (c *checkpointer) loop() {
 	defer close(c.stopped)
 	for {
+		var byBatches bool
 		select {
-		case <-c.wake:
+		case byBatches = <-c.wake:
 		case <-c.stop:
 			return
 		}
@@ -165,7 +165,7 @@ func (c *checkpointer) loop() {
 		// the log to the writer's own auto-checkpoint until a later round
 		// succeeds.
 		if err := c.run.round(); err == nil {
-			if !c.restAfterRound() {
+			if !c.restAfterRound(byBatches) {
 				continue // the writer goes on; a later round's rest takes this one's too
 			}
 			c.restDue.Store(true)
@@ -184,8 +184,8 @@ func (c *checkpointer) loop() {
 // restAfterRound reports whether the writer is to take the rest after
 // the round that just ended: after every restRounds-th, and after every
 // round the writer's commits started (byBatches). Only the loop calls it.
-func (c *checkpointer) restAfterRound() bool {
-	if c.roundsSinceRest++; c.roundsSinceRest < restRounds && !c.byBatches.Load() {
+func (c *checkpointer) restAfterRound(byBatches bool) bool {
+	if c.roundsSinceRest++; c.roundsSinceRest < restRounds && !byBatches {
 		return false
 	}
 	c.roundsSinceRest = 0
