@@ -67,12 +67,12 @@ func TestNoSocketOutlivesItsConnection(t *testing.T) {
 			// This test's connection listener runs after the server's,
 			// so the last sockets' may be a moment behind: wait for them.
 			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-				ended := disconnectsCounted(s)
+				counts, ended := disconnectCounts(s)
 				if ended == float64(joined.Load()) {
 					return
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("%d sockets connected and ended, %v disconnects counted: %s", joined.Load(), ended, describeDisconnects(s))
+					t.Fatalf("%d sockets connected and ended, %v disconnects counted: %v", joined.Load(), ended, counts)
 				}
 			}
 		}
@@ -90,14 +90,21 @@ func TestNoSocketOutlivesItsConnection(t *testing.T) {
 	}
 }
 
-// disconnectsCounted sums orderbell_socket_disconnects_total over its
-// reasons.
-func disconnectsCounted(s *testServer) float64 {
-	var n float64
-	for _, label := range disconnectLabels() {
-		n += testutil.ToFloat64(s.metrics.disconnects.WithLabelValues(label))
+// disconnectCounts reads orderbell_socket_disconnects_total: the count of
+// each reason counted, and their sum.
+func disconnectCounts(s *testServer) (counts map[string]float64, sum float64) {
+	counts = map[string]float64{}
+	labels := []string{"other", closedWhileConnecting}
+	for _, label := range disconnectReasons {
+		labels = append(labels, label)
 	}
-	return n
+	for _, label := range labels {
+		if n := testutil.ToFloat64(s.metrics.disconnects.WithLabelValues(label)); n > 0 {
+			counts[label] = n
+			sum += n
+		}
+	}
+	return counts, sum
 }
 
 // describeLeftovers says, for a failing churn test, what state each
@@ -199,25 +206,4 @@ func TestConnectGoneWhileWaitingSkipsTheReplay(t *testing.T) {
 			}
 		})
 	}
-}
-
-// disconnectLabels are every reason orderbell_socket_disconnects_total
-// counts by.
-func disconnectLabels() []string {
-	labels := []string{"other", closedWhileConnecting}
-	for _, label := range disconnectReasons {
-		labels = append(labels, label)
-	}
-	return labels
-}
-
-// describeDisconnects lists orderbell_socket_disconnects_total's counts.
-func describeDisconnects(s *testServer) string {
-	var b strings.Builder
-	for _, label := range disconnectLabels() {
-		if n := testutil.ToFloat64(s.metrics.disconnects.WithLabelValues(label)); n > 0 {
-			fmt.Fprintf(&b, " %s %v", label, n)
-		}
-	}
-	return b.String()
 }
