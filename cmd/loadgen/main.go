@@ -581,10 +581,7 @@ func printReport(w io.Writer, cfg *config, rep *report) {
 			if r.ServerCPU >= 0 && cfg.pid > 0 {
 				srv = fmt.Sprintf("%.0f", r.ServerCPU)
 			}
-			rd, wr := "-", "-"
-			if r.ReadCalls >= 0 && r.WriteCalls >= 0 {
-				rd, wr = fmt.Sprintf("%.1f", r.ReadCalls), fmt.Sprintf("%.1f", r.WriteCalls)
-			}
+			rd, wr := known(r.ReadCalls, "%.1f"), known(r.WriteCalls, "%.1f")
 			dbc := "-"
 			if r.DBCPU >= 0 && cfg.dbPid > 0 {
 				dbc = fmt.Sprintf("%.0f", r.DBCPU)
