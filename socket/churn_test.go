@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	socketio "github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/orderbell/orderbell/models"
@@ -90,19 +92,23 @@ func TestNoSocketOutlivesItsConnection(t *testing.T) {
 	}
 }
 
-// disconnectCounts reads orderbell_socket_disconnects_total: the count of
-// each reason counted, and their sum.
+// disconnectCounts reads every series of orderbell_socket_disconnects_total:
+// the count of each reason counted, and their sum.
 func disconnectCounts(s *testServer) (counts map[string]float64, sum float64) {
+	series := make(chan prometheus.Metric)
+	go func() {
+		s.metrics.disconnects.Collect(series)
+		close(series)
+	}()
 	counts = map[string]float64{}
-	labels := []string{"other", closedWhileConnecting}
-	for _, label := range disconnectReasons {
-		labels = append(labels, label)
-	}
-	for _, label := range labels {
-		if n := testutil.ToFloat64(s.metrics.disconnects.WithLabelValues(label)); n > 0 {
-			counts[label] = n
-			sum += n
+	for m := range series {
+		var d dto.Metric
+		if err := m.Write(&d); err != nil {
+			panic(err)
 		}
+		n := d.GetCounter().GetValue()
+		counts[d.GetLabel()[0].GetValue()] = n
+		sum += n
 	}
 	return counts, sum
 }
