@@ -746,6 +746,10 @@ func TestTabulate(t *testing.T) {
 				t.Errorf("line %d lacks %q: %s", i+1, field, lines[i+1])
 			}
 		}
+		// One figure (or "-") under each of the 16 columns, none missing.
+		if n := len(strings.Fields(lines[i+1])); n != 16 {
+			t.Errorf("line %d has %d fields, want 16: %s", i+1, n, lines[i+1])
+		}
 	}
 
 	bad := dir + "/bad.json"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -13,8 +14,10 @@ import (
 // connection rate and idle memory, the step's latency, CPU, losses and
 // system calls per order. A figure the report does not have is "-".
 func tabulate(files []string, w io.Writer) error {
+	columns := []string{"report", "conns/s", "idle KB", // the report's
+		"rate/s", "pass", "p50 ms", "p99 ms", "max ms", "srv CPU%", "db CPU%", "other CPU%", "lost", "dup", "wrong", "srv rd/o", "srv wr/o"} // each step's
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "report\tconns/s\tidle KB\trate/s\tpass\tp50 ms\tp99 ms\tmax ms\tsrv CPU%\tdb CPU%\tother CPU%\tlost\tdup\twrong\tsrv rd/o\tsrv wr/o\t")
+	fmt.Fprintln(tw, strings.Join(columns, "\t")+"\t")
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {
@@ -32,7 +35,7 @@ func tabulate(files []string, w io.Writer) error {
 			}
 		}
 		if len(rep.Runs) == 0 {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t\n", name, connRate, idle)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, connRate, idle, strings.Repeat("-\t", len(columns)-3))
 			continue
 		}
 		for _, r := range rep.Runs {
