@@ -5,6 +5,7 @@ import (
 	"runtime"
 	rtrace "runtime/trace"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -18,10 +19,23 @@ func spinFor(d time.Duration) {
 	}
 }
 
+// spinUntil spins until stop is set (or a second has passed, should the
+// scheduler never preempt it).
+//
+//go:noinline
+func spinUntil(stop *atomic.Bool) {
+	for t := time.Now(); !stop.Load() && time.Since(t) < time.Second; {
+	}
+}
+
 // A goroutine that keeps the only P (until the scheduler preempts it,
 // after 10 ms or more) makes one readied meanwhile wait that long: the
 // report shows the spinner's slice as the longest run and names it as what
-// ran during the wait, though that slice began before the wait.
+// ran during the wait, though that slice began before the wait. A slice is
+// named by where its goroutine was when it ended, so the spinner spins
+// until the waiter has run: its long slice ends in a preemption inside the
+// spin, not wherever the goroutine happened to be when it finished (once
+// in the deferred close under -race).
 func TestWaitBlamedOnWhatRan(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var buf bytes.Buffer
@@ -36,14 +50,16 @@ func TestWaitBlamedOnWhatRan(t *testing.T) {
 	}()
 	runtime.Gosched() // the waiter blocks on ready
 	spun := make(chan struct{})
+	var stop atomic.Bool
 	go func() {
 		defer close(spun)
 		// The spinner's slice begins before the wait does.
 		spinFor(2 * time.Millisecond)
 		close(ready) // the waiter is runnable from here
-		spinFor(30 * time.Millisecond)
+		spinUntil(&stop)
 	}()
-	<-done
+	<-done // runs once the spinner is preempted
+	stop.Store(true)
 	<-spun // within this trace, not the next test's
 	rtrace.Stop()
 
@@ -52,14 +68,14 @@ func TestWaitBlamedOnWhatRan(t *testing.T) {
 		t.Fatal(err)
 	}
 	top := longest(rep.runs, 1)[0]
-	if top.d < 5*time.Millisecond || !strings.Contains(top.what, "spinFor") {
-		t.Errorf("longest slice %v in %q; want ≥ 5ms in spinFor", top.d, top.what)
+	if top.d < 5*time.Millisecond || !strings.Contains(top.what, "spinUntil") {
+		t.Errorf("longest slice %v in %q; want ≥ 5ms in spinUntil", top.d, top.what)
 	}
 	if len(rep.longWaits) == 0 {
 		t.Fatalf("no wait of 5ms or more; longest %v", rep.waits[len(rep.waits)-1])
 	}
 	w := longest(rep.longWaits, 1)[0]
-	if meanwhile := rep.ranDuring(w.at, w.at+trace.Time(w.d)); !strings.Contains(meanwhile, "spinFor") {
+	if meanwhile := rep.ranDuring(w.at, w.at+trace.Time(w.d)); !strings.Contains(meanwhile, "spinUntil") {
 		t.Errorf("during the %v wait: %s; want the spinner named", w.d, meanwhile)
 	}
 }
