@@ -1,8 +1,9 @@
 // Command traceslices reads a Go execution trace (the server's
 // /debug/pprof/trace?seconds=N) and prints what a waiting goroutine waits
 // behind: how long goroutines stayed runnable before they ran (the
-// scheduler's delay, whose tail is an order's tail), the longest slices a
-// goroutine ran without a break, the longest system calls, and the longest
+// scheduler's delay, whose tail is an order's tail), the collector's marks,
+// the longest slices a goroutine ran without a break, the longest system
+// calls, and the longest
 // waits: where the waiting goroutine was, what ran on the core meanwhile,
 // and what sat in a system call meanwhile (a goroutine in one keeps its P
 // until the runtime takes it back). bench/README.md "Twelfth round" used
@@ -68,6 +69,7 @@ type report struct {
 	maxRun    time.Duration
 	syscalls  []span // every system call, by start
 	maxSysc   time.Duration
+	marks     []span // the collector's concurrent mark phases, by start
 	first     trace.Time
 }
 
@@ -84,6 +86,7 @@ func analyze(in io.Reader, longWait time.Duration) (*report, error) {
 	syscallSince := map[trace.GoID]trace.Time{}
 	syscallWhat := map[trace.GoID]string{} // its stack, deeper than frames
 	where := map[trace.GoID]string{}       // the goroutine's last known stack
+	var markSince trace.Time
 	for {
 		ev, err := r.ReadEvent()
 		if err == io.EOF {
@@ -94,6 +97,18 @@ func analyze(in io.Reader, longWait time.Duration) (*report, error) {
 		}
 		if rep.first == 0 {
 			rep.first = ev.Time()
+		}
+		if k := ev.Kind(); (k == trace.EventRangeBegin || k == trace.EventRangeEnd) && ev.Range().Name == markPhase {
+			if k == trace.EventRangeBegin {
+				markSince = ev.Time()
+			} else {
+				if markSince == 0 { // begun before the trace
+					markSince = rep.first
+				}
+				rep.marks = append(rep.marks, span{d: ev.Time().Sub(markSince), at: markSince, what: markPhase})
+				markSince = 0
+			}
+			continue
 		}
 		if ev.Kind() != trace.EventStateTransition {
 			continue
@@ -173,6 +188,11 @@ func (rep *report) print(w io.Writer, top int) {
 		len(rep.waits), rep.quantile(0.5), rep.quantile(0.9), rep.quantile(0.99), rep.quantile(0.999),
 		rep.waits[len(rep.waits)-1], len(rep.longWaits), rep.longWait)
 	at := func(t trace.Time) float64 { return time.Duration(t - rep.first).Seconds() }
+	var marks []string
+	for _, m := range rep.marks {
+		marks = append(marks, fmt.Sprintf("at %.3fs for %v", at(m.at), m.d.Round(time.Millisecond)))
+	}
+	fmt.Fprintf(w, "the collector's marks (%d): %s\n", len(rep.marks), strings.Join(marks, "; "))
 	fmt.Fprintf(w, "longest slices run without a break (of %d):\n", len(rep.runs))
 	for _, x := range longest(rep.runs, top) {
 		fmt.Fprintf(w, "  %10v  g%-8d at %8.3fs  %s\n", x.d, x.g, at(x.at), x.what)
@@ -235,6 +255,10 @@ func overlap(spans []span, maxLen time.Duration, from, to trace.Time) string {
 	}
 	return fmt.Sprintf("%v in all: %s", total.Round(10*time.Microsecond), strings.Join(parts, "; "))
 }
+
+// markPhase is the trace's name for the time the collector marks,
+// concurrently with the program: its workers' slices fall inside it.
+const markPhase = "GC concurrent mark phase"
 
 // frames names a stack by its innermost frames, up to three, leaving out
 // the parking itself (the collector's workers then show as

@@ -132,3 +132,32 @@ func TestSystemCallsReported(t *testing.T) {
 		t.Errorf("in system calls during 5 ms inside the sleep: %q, want %q", got, want)
 	}
 }
+
+// A collection shows as a mark with its start and length.
+func TestMarksReported(t *testing.T) {
+	var buf bytes.Buffer
+	if err := rtrace.Start(&buf); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	runtime.GC()
+	took := time.Since(before)
+	rtrace.Stop()
+
+	rep, err := analyze(&buf, 5*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.marks) == 0 {
+		t.Fatal("no mark; want the one runtime.GC made")
+	}
+	// runtime.GC's own is the last (one already under way is finished first).
+	if m := rep.marks[len(rep.marks)-1]; m.d <= 0 || m.d > took || m.at < rep.first {
+		t.Errorf("mark at %v for %v; want within the %v runtime.GC took", m.at-rep.first, m.d, took)
+	}
+	var out strings.Builder
+	rep.print(&out, 3)
+	if !strings.Contains(out.String(), "the collector's marks (") {
+		t.Errorf("the report does not list the mark:\n%s", out.String())
+	}
+}
