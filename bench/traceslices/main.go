@@ -3,12 +3,12 @@
 // behind: how long goroutines stayed runnable before they ran (the
 // scheduler's delay, whose tail is an order's tail), the collector's marks,
 // the longest slices a goroutine ran without a break, the longest system
-// calls, and the longest
-// waits: where the waiting goroutine was, what ran on the core meanwhile,
-// and what sat in a system call meanwhile (a goroutine in one keeps its P
-// until the runtime takes it back). bench/README.md "Twelfth round" used
-// it to find the collector's mark worker behind the p99, "Twentieth round"
-// SQLite's fsyncs.
+// calls, and the longest waits: where the waiting goroutine was, what ran
+// on the core meanwhile, and what sat in a system call meanwhile (a
+// goroutine in one keeps its P until the runtime takes it back).
+// bench/README.md "Twelfth round" used it to find the collector's mark
+// worker behind the p99, "Twentieth round" SQLite's fsyncs, "Twenty-fourth
+// round" a mark of 779 ms on a slow host.
 //
 //	curl -o /tmp/s.trace 'http://127.0.0.1:6060/debug/pprof/trace?seconds=5'
 //	cd bench/traceslices && go run . /tmp/s.trace
