@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	dto "github.com/prometheus/client_model/go"
 	socketio "github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/orderbell/orderbell/models"
@@ -69,7 +68,7 @@ func TestNoSocketOutlivesItsConnection(t *testing.T) {
 			// This test's connection listener runs after the server's,
 			// so the last sockets' may be a moment behind: wait for them.
 			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-				counts, ended := disconnectCounts(s)
+				counts, ended := disconnectCounts(t, s)
 				if ended == float64(joined.Load()) {
 					return
 				}
@@ -92,23 +91,24 @@ func TestNoSocketOutlivesItsConnection(t *testing.T) {
 	}
 }
 
-// disconnectCounts reads every series of orderbell_socket_disconnects_total:
-// the count of each reason counted, and their sum.
-func disconnectCounts(s *testServer) (counts map[string]float64, sum float64) {
-	series := make(chan prometheus.Metric)
-	go func() {
-		s.metrics.disconnects.Collect(series)
-		close(series)
-	}()
+// disconnectCounts reads every series of orderbell_socket_disconnects_total,
+// gathered as a registry would: the count of each reason counted, and
+// their sum.
+func disconnectCounts(t *testing.T, s *testServer) (counts map[string]float64, sum float64) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s.metrics.disconnects)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
 	counts = map[string]float64{}
-	for m := range series {
-		var d dto.Metric
-		if err := m.Write(&d); err != nil {
-			panic(err)
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			n := m.GetCounter().GetValue()
+			counts[m.GetLabel()[0].GetValue()] = n
+			sum += n
 		}
-		n := d.GetCounter().GetValue()
-		counts[d.GetLabel()[0].GetValue()] = n
-		sum += n
 	}
 	return counts, sum
 }
