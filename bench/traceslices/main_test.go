@@ -13,6 +13,25 @@ import (
 	"golang.org/x/exp/trace"
 )
 
+// traced runs fn under the execution tracer and analyzes what it
+// recorded, a wait of 5 ms or more counted as long.
+func traced(t *testing.T, fn func()) *report {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := rtrace.Start(&buf); err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer rtrace.Stop() // even if fn fails the test: the next one traces
+		fn()
+	}()
+	rep, err := analyze(&buf, 5*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
 //go:noinline
 func spinFor(d time.Duration) {
 	for t := time.Now(); time.Since(t) < d; {
@@ -38,35 +57,27 @@ func spinUntil(stop *atomic.Bool) {
 // in the deferred close under -race).
 func TestWaitBlamedOnWhatRan(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	var buf bytes.Buffer
-	if err := rtrace.Start(&buf); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan struct{})
-	done := make(chan time.Duration)
-	go func() { // the waiter: readied while the spinner runs
-		<-ready
-		done <- 0
-	}()
-	runtime.Gosched() // the waiter blocks on ready
-	spun := make(chan struct{})
-	var stop atomic.Bool
-	go func() {
-		defer close(spun)
-		// The spinner's slice begins before the wait does.
-		spinFor(2 * time.Millisecond)
-		close(ready) // the waiter is runnable from here
-		spinUntil(&stop)
-	}()
-	<-done // runs once the spinner is preempted
-	stop.Store(true)
-	<-spun // within this trace, not the next test's
-	rtrace.Stop()
-
-	rep, err := analyze(&buf, 5*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := traced(t, func() {
+		ready := make(chan struct{})
+		done := make(chan time.Duration)
+		go func() { // the waiter: readied while the spinner runs
+			<-ready
+			done <- 0
+		}()
+		runtime.Gosched() // the waiter blocks on ready
+		spun := make(chan struct{})
+		var stop atomic.Bool
+		go func() {
+			defer close(spun)
+			// The spinner's slice begins before the wait does.
+			spinFor(2 * time.Millisecond)
+			close(ready) // the waiter is runnable from here
+			spinUntil(&stop)
+		}()
+		<-done // runs once the spinner is preempted
+		stop.Store(true)
+		<-spun // within this trace, not the next test's
+	})
 	top := longest(rep.runs, 1)[0]
 	if top.d < 5*time.Millisecond || !strings.Contains(top.what, "spinUntil") {
 		t.Errorf("longest slice %v in %q; want ≥ 5ms in spinUntil", top.d, top.what)
@@ -105,20 +116,12 @@ func TestRanDuringCountsOverlaps(t *testing.T) {
 // P) shows among the longest system calls with its stack, and a wait
 // inside it is told that the call sat there all along.
 func TestSystemCallsReported(t *testing.T) {
-	var buf bytes.Buffer
-	if err := rtrace.Start(&buf); err != nil {
-		t.Fatal(err)
-	}
-	ts := syscall.NsecToTimespec(int64(20 * time.Millisecond))
-	if err := syscall.Nanosleep(&ts, nil); err != nil {
-		t.Fatal(err)
-	}
-	rtrace.Stop()
-
-	rep, err := analyze(&buf, 5*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := traced(t, func() {
+		ts := syscall.NsecToTimespec(int64(20 * time.Millisecond))
+		if err := syscall.Nanosleep(&ts, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
 	if len(rep.syscalls) == 0 {
 		t.Fatal("no system call in the report")
 	}
@@ -135,19 +138,12 @@ func TestSystemCallsReported(t *testing.T) {
 
 // A collection shows as a mark with its start and length.
 func TestMarksReported(t *testing.T) {
-	var buf bytes.Buffer
-	if err := rtrace.Start(&buf); err != nil {
-		t.Fatal(err)
-	}
-	before := time.Now()
-	runtime.GC()
-	took := time.Since(before)
-	rtrace.Stop()
-
-	rep, err := analyze(&buf, 5*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var took time.Duration
+	rep := traced(t, func() {
+		before := time.Now()
+		runtime.GC()
+		took = time.Since(before)
+	})
 	if len(rep.marks) == 0 {
 		t.Fatal("no mark; want the one runtime.GC made")
 	}
