@@ -1,6 +1,7 @@
 // Command client opens n idle WebSocket connections to the prototype
 // server, reads each one's open packet, waits 5 s and prints the server's
-// RSS per connection.
+// RSS per connection, then what one collection of the server marks and
+// costs (its /gc).
 package main
 
 import (
@@ -46,17 +47,27 @@ func main() {
 	after := rssKB()
 	fmt.Printf("%d connections in %.2f s (%.0f/s); server RSS %d → %d KB after 5 s idle = %.1f KB per connection\n",
 		*n, took.Seconds(), float64(*n)/took.Seconds(), before, after, float64(after-before)/float64(*n))
+	fmt.Print(get("/gc"))
 }
 
-// rssKB is the server's resident set, from its /rss answer ("VmRSS: N kB").
-func rssKB() int {
-	resp, err := http.Get("http://127.0.0.1:9300/rss")
+// get is the server's answer to GET path.
+func get(path string) string {
+	resp, err := http.Get("http://127.0.0.1:9300" + path)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	f := strings.Fields(string(b))
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return string(b)
+}
+
+// rssKB is the server's resident set, from its /rss answer ("VmRSS: N kB").
+func rssKB() int {
+	b := get("/rss")
+	f := strings.Fields(b)
 	if len(f) < 2 {
 		log.Fatalf("/rss answered %q", b)
 	}

@@ -3,7 +3,9 @@
 // with gorilla (a reader goroutine per connection, as the Socket.IO
 // library) or with nbio, which hands the upgraded connection to its epoll
 // poller (no goroutine per connection). Each connection gets an Engine.IO
-// open packet and a ping every 25 s; nothing else. GET /rss reports VmRSS.
+// open packet and a ping every 25 s; nothing else. GET /rss reports VmRSS;
+// GET /gc collects twice and reports the second collection: the live heap
+// and objects it marked, and its time (what a mark costs per connection).
 package main
 
 import (
@@ -12,6 +14,8 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -36,6 +40,10 @@ func main() {
 				fmt.Fprintf(w, "%s conns %d\n", strings.TrimSpace(l), conns.Load())
 			}
 		}
+	})
+	mux.HandleFunc("/gc", func(w http.ResponseWriter, r *http.Request) {
+		runtime.GC() // the connect burst's garbage first
+		fmt.Fprintln(w, collect(conns.Load()))
 	})
 	switch *mode {
 	case "nbio":
@@ -90,4 +98,38 @@ func pingEvery(write func([]byte) error) {
 		}
 	}
 	time.AfterFunc(25*time.Second, ping)
+}
+
+// collect runs one collection and describes it: the live heap and objects
+// it marked, its clock time and the CPU its mark took (assists, dedicated
+// and idle workers).
+func collect(conns int64) string {
+	names := []string{
+		"/gc/heap/live:bytes",
+		"/gc/heap/objects:objects",
+		"/sched/goroutines:goroutines",
+		"/cpu/classes/gc/mark/assist:cpu-seconds",
+		"/cpu/classes/gc/mark/dedicated:cpu-seconds",
+		"/cpu/classes/gc/mark/idle:cpu-seconds",
+	}
+	before := make([]metrics.Sample, len(names))
+	for i, n := range names {
+		before[i].Name = n
+	}
+	after := make([]metrics.Sample, len(names))
+	copy(after, before)
+	metrics.Read(before)
+	start := time.Now()
+	runtime.GC()
+	took := time.Since(start)
+	metrics.Read(after)
+	mark := 0.0
+	for i := 3; i < 6; i++ {
+		mark += after[i].Value.Float64() - before[i].Value.Float64()
+	}
+	live, objects := after[0].Value.Uint64(), after[1].Value.Uint64()
+	n := float64(max(conns, 1))
+	return fmt.Sprintf("conns %d: live heap %.1f MB, %d objects, %d goroutines (%.2f KB, %.1f objects per connection); a collection %.1f ms, its mark %.1f ms of CPU",
+		conns, float64(live)/1e6, objects, after[2].Value.Uint64(), float64(live)/n/1024, float64(objects)/n,
+		float64(took.Microseconds())/1000, mark*1000)
 }
