@@ -32,6 +32,8 @@ test-go:
 	go test -count=1 -run '^TestIdleReaderStacks$$' -v ./socket/
 	# bench/traceslices, a module of its own (golang.org/x/exp/trace)
 	cd bench/traceslices && go test -count=1 -race ./...
+	# bench/transport, a module of its own (nbio): the lean relay's tests
+	cd bench/transport && go vet ./... && go test -count=1 -race ./...
 
 # Each fuzz target for a short fixed count of inputs (their seed corpora,
 # with what they found before in testdata/fuzz, also run in test-go).

@@ -28,7 +28,8 @@ import (
 var open = []byte(`0{"sid":"xxxxxxxxxxxxxxxxxxxx","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`)
 
 func main() {
-	mode := flag.String("mode", "nbio", "nbio or gorilla")
+	mode := flag.String("mode", "nbio", "nbio, gorilla, or relay (the original's emit flow on nbio: relay.go)")
+	key := flag.String("key", "benchkey", "relay: the HS256 key of the tokens")
 	addr := flag.String("addr", "127.0.0.1:9300", "listen address (the client dials 127.0.0.1:9300)")
 	flag.Parse()
 	var conns atomic.Int64
@@ -46,6 +47,10 @@ func main() {
 		fmt.Fprintln(w, collect(conns.Load()))
 	})
 	switch *mode {
+	case "relay":
+		if err := serveRelay(mux, &conns, *key); err != nil {
+			log.Fatal(err)
+		}
 	case "nbio":
 		engine := nbhttp.NewEngine(nbhttp.Config{})
 		if err := engine.Start(); err != nil {
