@@ -48,7 +48,7 @@ func main() {
 	})
 	switch *mode {
 	case "relay":
-		if err := serveRelay(mux, &conns, *key); err != nil {
+		if _, err := serveRelay(mux, &conns, *key); err != nil {
 			log.Fatal(err)
 		}
 	case "nbio":

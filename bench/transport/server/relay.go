@@ -43,11 +43,13 @@ type member struct {
 
 const pingInterval = 25 * time.Second
 
-func serveRelay(mux *http.ServeMux, conns *atomic.Int64, key string) error {
+// serveRelay serves the relay's WebSocket at /socket.io/ on mux; stop
+// ends its pings and its poller.
+func serveRelay(mux *http.ServeMux, conns *atomic.Int64, key string) (stop func(), err error) {
 	r := &relay{key: []byte(key), rooms: map[int64][]*member{}}
 	engine := nbhttp.NewEngine(nbhttp.Config{})
 	if err := engine.Start(); err != nil {
-		return err
+		return nil, err
 	}
 	u := nws.NewUpgrader()
 	u.Engine = engine
@@ -81,17 +83,24 @@ func serveRelay(mux *http.ServeMux, conns *atomic.Int64, key string) error {
 			`0{"sid":"e%019d","upgrades":[],"pingInterval":%d,"pingTimeout":20000,"maxPayload":1000000}`,
 			sid, pingInterval.Milliseconds()))
 	})
-	go r.pings()
-	return nil
+	done := make(chan struct{})
+	go r.pings(done)
+	return func() { close(done); engine.Stop() }, nil
 }
 
 // pings sends every connection a ping once per interval, a 25th of them
-// each second.
-func (r *relay) pings() {
+// each second, until done is closed.
+func (r *relay) pings(done <-chan struct{}) {
 	const steps = 25
 	ping := []byte("2")
+	tick := time.NewTicker(pingInterval / steps)
+	defer tick.Stop()
 	for step := 0; ; step = (step + 1) % steps {
-		time.Sleep(pingInterval / steps)
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
 		r.mu.Lock()
 		due := make([]*nws.Conn, 0, len(r.all)/steps+1)
 		for i := step; i < len(r.all); i += steps {

@@ -55,14 +55,23 @@ func token(t *testing.T, key string, claims jwt.MapClaims) string {
 	return s
 }
 
-func TestRelayDeliversToTheRoomOfTheIDNamed(t *testing.T) {
+// startRelay serves a relay with key on a test server, stopped when the
+// test ends.
+func startRelay(t *testing.T, key string) *httptest.Server {
+	t.Helper()
 	mux := http.NewServeMux()
 	var conns atomic.Int64
-	if err := serveRelay(mux, &conns, "k"); err != nil {
+	stop, err := serveRelay(mux, &conns, key)
+	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close(); stop() })
+	return srv
+}
+
+func TestRelayDeliversToTheRoomOfTheIDNamed(t *testing.T) {
+	srv := startRelay(t, "k")
 
 	owner, ok1 := dialRelay(t, srv.URL, token(t, "k", jwt.MapClaims{"owner_id": 7}))
 	other, ok2 := dialRelay(t, srv.URL, token(t, "k", jwt.MapClaims{"owner_id": 8}))
@@ -101,13 +110,7 @@ func TestRelayDeliversToTheRoomOfTheIDNamed(t *testing.T) {
 }
 
 func TestRelayRefusesAForgedToken(t *testing.T) {
-	mux := http.NewServeMux()
-	var conns atomic.Int64
-	if err := serveRelay(mux, &conns, "k"); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := startRelay(t, "k")
 	for _, tok := range []string{token(t, "not-k", jwt.MapClaims{"owner_id": 7}), token(t, "k", jwt.MapClaims{}), "x"} {
 		if _, answer := dialRelay(t, srv.URL, tok); answer != `44{"message":"unauthorized"}` {
 			t.Errorf("token %.20q: CONNECT answered %q", tok, answer)
