@@ -52,13 +52,10 @@ func main() {
 			log.Fatal(err)
 		}
 	case "nbio":
-		engine := nbhttp.NewEngine(nbhttp.Config{})
-		if err := engine.Start(); err != nil {
+		u, _, err := pollerUpgrader()
+		if err != nil {
 			log.Fatal(err)
 		}
-		u := nws.NewUpgrader()
-		u.Engine = engine
-		u.CheckOrigin = func(*http.Request) bool { return true }
 		u.OnMessage(func(c *nws.Conn, _ nws.MessageType, data []byte) {})
 		u.OnClose(func(c *nws.Conn, err error) { conns.Add(-1) })
 		mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
@@ -91,6 +88,19 @@ func main() {
 		})
 	}
 	log.Fatal(http.ListenAndServe(*addr, mux))
+}
+
+// pollerUpgrader starts an nbio engine and returns an upgrader that hands
+// upgraded connections to its poller (UpgradeAndTransferConnToPoller).
+func pollerUpgrader() (*nws.Upgrader, *nbhttp.Engine, error) {
+	engine := nbhttp.NewEngine(nbhttp.Config{})
+	if err := engine.Start(); err != nil {
+		return nil, nil, err
+	}
+	u := nws.NewUpgrader()
+	u.Engine = engine
+	u.CheckOrigin = func(*http.Request) bool { return true }
+	return u, engine, nil
 }
 
 // pingEvery writes an Engine.IO ping every 25 s until a write fails (the

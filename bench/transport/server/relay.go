@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/lesismal/nbio/nbhttp"
 	nws "github.com/lesismal/nbio/nbhttp/websocket"
 )
 
@@ -47,14 +46,11 @@ const pingInterval = 25 * time.Second
 // ends its pings and its poller.
 func serveRelay(mux *http.ServeMux, conns *atomic.Int64, key string) (stop func(), err error) {
 	r := &relay{key: []byte(key), rooms: map[int64][]*member{}}
-	engine := nbhttp.NewEngine(nbhttp.Config{})
-	if err := engine.Start(); err != nil {
+	u, engine, err := pollerUpgrader()
+	if err != nil {
 		return nil, err
 	}
-	u := nws.NewUpgrader()
-	u.Engine = engine
 	u.KeepaliveTime = pingInterval + 20*time.Second // a pong is due every 25 s
-	u.CheckOrigin = func(*http.Request) bool { return true }
 	u.OnMessage(func(c *nws.Conn, _ nws.MessageType, data []byte) {
 		if m, ok := c.Session().(*member); ok {
 			r.onMessage(m, data)
