@@ -62,6 +62,7 @@ type Server struct {
 	cfg     Config
 	io      *socketio.Server
 	handler http.Handler
+	lean    *lean // experiment/lean-netpoll: nil unless ORDERBELL_LEAN_WS=1
 	tokens  *auth.Tokens
 	db      *models.DB
 	log     *slog.Logger
@@ -203,6 +204,17 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 	s.io.Use(s.authenticate)
 	_ = s.io.On("connection", func(args ...any) { s.onConnection(args[0].(*socketio.Socket)) })
 	s.handler = s.io.ServeHandler(opts)
+	if leanEnabled {
+		s.lean = newLean(s)
+		lib := s.handler
+		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if s.lean.takes(r) {
+				s.lean.serve(w, r)
+				return
+			}
+			lib.ServeHTTP(w, r)
+		})
+	}
 	return s
 }
 
@@ -580,6 +592,9 @@ func (s *Server) broadcast(out *broadcastScratch, room string, except socketio.R
 	out.packet = parser.Packet{Type: parser.EVENT, Data: out.data[:]}
 	s.io.Sockets().Adapter().Broadcast(&out.packet, &out.opts)
 	out.data = [2]any{} // holding on to no payload until the next
+	if s.lean != nil {
+		s.lean.broadcast(room, string(except), event, payload)
+	}
 }
 
 // LegacyAck answers the original browser code's own emits. orderbell has

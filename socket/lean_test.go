@@ -1,0 +1,143 @@
+package socket
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/orderbell/orderbell/models"
+)
+
+// The lean layer (experiment/lean-netpoll): a socket with a valid token
+// joins its account's room and gets what is sent there, and only that;
+// a forged token is refused as the library refuses it.
+func TestLeanDeliversToTheAccountOnly(t *testing.T) {
+	leanEnabled = true
+	defer func() { leanEnabled = false }()
+	ts := newTestServer(t, Config{})
+
+	dial := func(token string) (*websocket.Conn, string) {
+		t.Helper()
+		c, _, err := websocket.DefaultDialer.Dial(ts.url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, open, err := c.ReadMessage(); err != nil || !strings.HasPrefix(string(open), `0{"sid":"`) {
+			t.Fatalf("open packet: %q, %v", open, err)
+		}
+		if err := c.WriteMessage(websocket.TextMessage, []byte(`40{"token":"`+token+`"}`)); err != nil {
+			t.Fatal(err)
+		}
+		_, answer, err := c.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, string(answer)
+	}
+
+	one, answer := dial(ts.token(t, 1))
+	if !strings.HasPrefix(answer, `40{"sid":"`) {
+		t.Fatalf("CONNECT answer: %q", answer)
+	}
+	two, answer := dial(ts.token(t, 2))
+	if !strings.HasPrefix(answer, `40{"sid":"`) {
+		t.Fatalf("CONNECT answer: %q", answer)
+	}
+	if _, answer := dial(ts.token(t, 1) + "x"); answer != `44{"message":"unauthorized"}` {
+		t.Fatalf("forged token: %q", answer)
+	}
+
+	ts.OrderUpdated(models.Order{ID: 7, OwnerID: 1, Status: models.StatusAccepted}, "")
+	ts.OrderUpdated(models.Order{ID: 8, OwnerID: 2, Status: models.StatusAccepted}, "")
+	ts.OrderUpdated(models.Order{ID: 9, OwnerID: 1, Status: models.StatusAccepted}, "")
+	for _, want := range []struct {
+		c  *websocket.Conn
+		id string
+	}{{one, `"order_id":7`}, {two, `"order_id":8`}, {one, `"order_id":9`}} {
+		got, err := nextEvent(want.c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(got), `42["ORDER_UPDATED",`) || !strings.Contains(string(got), want.id) {
+			t.Fatalf("got %q, want ORDER_UPDATED with %s", got, want.id)
+		}
+	}
+}
+
+// A lean socket whose client stops reading holds up no one: deliveries to
+// another account in the same delivery queue go on, and once it is a
+// megabyte behind the connection is dropped.
+func TestLeanSlowReaderHoldsUpNoOne(t *testing.T) {
+	leanEnabled = true
+	defer func() { leanEnabled = false }()
+	ts := newTestServer(t, Config{})
+
+	slowID := int64(1)
+	fastID := slowID + 1
+	for ; shardOf(fastID) != shardOf(slowID); fastID++ {
+	}
+	connect := func(id int64) *websocket.Conn {
+		c, _, err := websocket.DefaultDialer.Dial(ts.url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, _, _ = c.ReadMessage()
+		_ = c.WriteMessage(websocket.TextMessage, []byte(`40{"token":"`+ts.token(t, id)+`"}`))
+		if _, answer, err := c.ReadMessage(); err != nil || !strings.HasPrefix(string(answer), "40") {
+			t.Fatalf("CONNECT answer: %q, %v", answer, err)
+		}
+		return c
+	}
+	connect(slowID) // and never read again
+	fast := connect(fastID)
+	members := func() int {
+		ts.lean.mu.Lock()
+		defer ts.lean.mu.Unlock()
+		return len(ts.lean.all)
+	}
+
+	sent := 0
+	for ; members() == 2; sent++ {
+		if sent == 200_000 {
+			t.Fatal("the slow socket was not dropped after 200,000 deliveries")
+		}
+		ts.OrderUpdated(models.Order{ID: int64(sent), OwnerID: slowID, Status: models.StatusAccepted}, "")
+		if sent%1000 == 999 {
+			// Let the queue drain now and then, so it is the socket that is behind.
+			pollUntil(t, 10*time.Second, "the delivery queue to drain", func() bool { return queueEmpty(ts.Server, slowID) })
+		}
+	}
+	ts.OrderUpdated(models.Order{ID: 1, OwnerID: fastID, Status: models.StatusAccepted}, "")
+	got, err := nextEvent(fast)
+	if err != nil || !strings.Contains(string(got), `"order_id":1,`) {
+		t.Fatalf("the other account's delivery: %q, %v", got, err)
+	}
+	t.Logf("dropped after %d deliveries", sent)
+}
+
+func shardOf(ownerID int64) uint64 {
+	return models.Principal{Role: models.RoleOwner, ID: ownerID}.Shard() % 16
+}
+
+func queueEmpty(s *Server, ownerID int64) bool {
+	q := &s.deliveries[shardOf(ownerID)]
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.pending) == 0
+}
+
+// nextEvent reads c's next message but pings.
+func nextEvent(c *websocket.Conn) ([]byte, error) {
+	for {
+		_, m, err := c.ReadMessage()
+		if err != nil || string(m) != "2" {
+			return m, err
+		}
+	}
+}
