@@ -21,6 +21,10 @@ build:
 
 test: test-go fuzz soak test-e2e
 
+# Socket tests about the library's own objects (its engine's clients and
+# events, its sessions, its readers), which lean connections do not have.
+LIBRARY_ONLY_TESTS = ^(TestNoSocketOutlivesItsConnection|TestEmitLimiterFromTheFirstEmit|TestHandshakeIsTheConnects|TestHandshakeLetGoBeforeTheAnswer|TestIdleConnectionsWakeOnEverything|TestConnectedDevicesKeepNoUpgradeRequest|TestIdleReaderStacks|TestSoak)$$
+
 test-go:
 	ORDERBELL_TEST_MYSQL=$(MYSQL_URL) go test -count=1 -race ./...
 	# the patched library modules' own tests (third_party/zishang520-socketio,
@@ -30,6 +34,9 @@ test-go:
 	go test -count=1 -run '^TestReadFromAllocatesOnlyItsCopy$$' -v github.com/zishang520/socket.io/v3/pkg/types
 	# stacks per idle connection, which -race's larger stack guard inflates
 	go test -count=1 -run '^TestIdleReaderStacks$$' -v ./socket/
+	# the socket suite again with the lean WebSocket layer on (socket/lean.go),
+	# but for the tests that look inside the library's own objects
+	ORDERBELL_LEAN_WS=1 go test -count=1 -race -skip '$(LIBRARY_ONLY_TESTS)' ./socket/
 	# bench/traceslices, a module of its own (golang.org/x/exp/trace)
 	cd bench/traceslices && go test -count=1 -race ./...
 	# bench/transport, a module of its own (nbio): the lean relay's tests

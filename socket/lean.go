@@ -1,53 +1,78 @@
 package socket
 
-// An experiment, not part of orderbell (branch experiment/lean-netpoll):
-// with ORDERBELL_LEAN_WS=1, a WebSocket-only Engine.IO 4 connection (no
-// sid, transport=websocket) is served by a lean layer of our own instead of
-// the Socket.IO library, on Go's own netpoller: the upgrade by hand, and no
-// goroutine, no buffer and no library object per idle connection. A
+// The lean WebSocket layer, off unless ORDERBELL_LEAN_WS=1 (and no
+// Redis): every WebSocket-only Engine.IO 4 connection (no sid,
+// transport=websocket: socket.io-client v4 told transports: ['websocket'],
+// and the load generator) is served by this layer of our own instead of the
+// Socket.IO library, on Go's own netpoller: the upgrade by hand, and no
+// goroutine, no buffer and no library object per idle connection (about a
+// twelfth of the library's live heap per connection, so the collector's
+// marks are a tenth as long: bench/README.md, twenty-sixth round). A
 // connection's socket waits in one process-wide epoll set whose own fd
 // waits in the runtime's poller (leanpark_linux.go, the way the engine
 // patch's park_linux.go parks its readers); when it is readable, a kept
 // goroutine reads what is there without blocking (a raw read on the
-// non-blocking fd), handles the frames, and arms the socket again.
+// non-blocking fd), handles the frames, and arms the socket again. Every
+// other connection (long-polling and its upgrade, which is how the pages'
+// own client connects; Engine.IO 3) stays the library's, and broadcasts
+// reach both.
 //
-// What it serves: the open packet, the CONNECT with auth.token (or the
-// cookie), the socket in its account's room, pings spread over the
-// interval, pongs, the close, and every broadcast written to it too. No
-// replay, no limits, no legacy emits and acks, no pong timeout, no Redis,
-// no metrics: enough for loadgen's http flow, to measure what such a layer
-// does to orderbell's figures when it sits on Go's poller rather than on a
-// second one (the twenty-fifth round's nbio layer).
+// What it serves: the open packet; the CONNECT with auth.token (or the
+// cookie) and last_notification_id, refused as the library refuses it; the
+// socket in its account's room, the oldest of an account's sockets
+// disconnected past SocketsPerAccount; the replay of missed alerts, behind
+// the account's gate, and kept out of their live emits; the legacy emits
+// with their acks and the emit limit; pings in a ring of 10 ms steps, each
+// socket at a random step, its pong timeout checked there; the connect
+// timeout and the login's expiry, at a sweep every second; every broadcast
+// written to it too;
+// the connected gauge and the disconnect counters. Not yet: long-polling
+// and the upgrade, Engine.IO 3, other nodes' broadcasts from Redis, binary
+// packets (a connection that sends one is closed; orderbell's clients send
+// none).
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zishang520/socket.io/v3/pkg/queue"
 	"github.com/zishang520/socket.io/v3/pkg/utils"
+	"golang.org/x/time/rate"
 
 	"github.com/orderbell/orderbell/auth"
+	"github.com/orderbell/orderbell/models"
 )
 
 var leanEnabled = os.Getenv("ORDERBELL_LEAN_WS") == "1"
 
+// leanStep is how often the pinger runs: each run pings the sockets of one
+// bucket of the ring (PingInterval / leanStep buckets).
+const leanStep = 10 * time.Millisecond
+
 type lean struct {
 	s     *Server
 	watch *leanWatcher
+	stop  chan struct{}
 
-	mu    sync.Mutex
-	rooms map[string][]*leanConn
-	all   []*leanConn
+	mu      sync.Mutex
+	rooms   map[string][]*leanConn // an account's sockets, oldest first
+	buckets [][]*leanConn          // the pinger's ring; every socket is in one
+	closing bool
 }
 
 // leanConn is one connection: all orderbell keeps of it, with its net.Conn.
@@ -61,25 +86,54 @@ type leanConn struct {
 	flushing bool       // under wmu: a flusher has queued output to write
 	queued   []byte     // under wmu: what the flusher writes next
 
+	pingedAt atomic.Int64 // the unanswered ping's time (UnixNano), 0 when answered
+
 	// The reader's alone (one runs at a time).
-	pending []byte // a frame's beginning, until the rest arrives (rare)
-	cookie  string // the cookie's token, until the CONNECT
+	pending []byte        // a frame's beginning, until the rest arrives (rare)
+	cookie  string        // the cookie's token, until the CONNECT
+	emits   *rate.Limiter // made at the first emit
+
+	// Set at the CONNECT, under l.mu; read without it only by the reader
+	// after the CONNECT, and by broadcasts that found it in a room.
+	principal models.Principal
+	expires   time.Time
+	room      string
+	sid       string
+	connected prometheus.Gauge
+	seen      []int64 // alerts it was replayed, kept out of their live emits until seenUntil
+	seenUntil time.Time
 
 	// Under l.mu.
-	room string
-	sid  string
-	slot int
-	gone bool
+	opened       time.Time
+	bucket, slot int
+	joined       bool // in its account's room: broadcasts reach it
+	ended        bool // out of it, counted
+	shut         bool // the connection closed
 }
 
-func newLean(s *Server) *lean {
+func newLean(s *Server) (*lean, error) {
 	w, err := newLeanWatcher()
 	if err != nil {
-		panic(err)
+		return nil, err
 	}
-	l := &lean{s: s, watch: w, rooms: map[string][]*leanConn{}}
+	steps := max(1, int(s.pingInterval()/leanStep))
+	l := &lean{s: s, watch: w, stop: make(chan struct{}), rooms: map[string][]*leanConn{}, buckets: make([][]*leanConn, steps)}
 	go l.pings()
-	return l
+	return l, nil
+}
+
+func (s *Server) pingInterval() time.Duration {
+	if s.cfg.PingInterval > 0 {
+		return s.cfg.PingInterval
+	}
+	return 25 * time.Second
+}
+
+func (s *Server) pingTimeout() time.Duration {
+	if s.cfg.PingTimeout > 0 {
+		return s.cfg.PingTimeout
+	}
+	return 20 * time.Second
 }
 
 // takes reports whether r is a connection the lean layer serves.
@@ -121,13 +175,15 @@ func (l *lean) serve(w http.ResponseWriter, r *http.Request) {
 		_ = conn.Close()
 		return
 	}
-	c := &leanConn{l: l, conn: conn, rc: rc}
+	c := &leanConn{l: l, conn: conn, rc: rc, opened: time.Now()}
 	if ck, err := r.Cookie(auth.CookieName); err == nil {
 		c.cookie = ck.Value
 	}
 	_ = rc.Control(func(fd uintptr) { c.fd = int32(fd) })
-	open := `0{"sid":"` + utils.Base64Id().GenerateId() +
-		`","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`
+	open := `0{"sid":"` + utils.Base64Id().GenerateId() + `","upgrades":[],"pingInterval":` +
+		strconv.FormatInt(l.s.pingInterval().Milliseconds(), 10) + `,"pingTimeout":` +
+		strconv.FormatInt(l.s.pingTimeout().Milliseconds(), 10) + `,"maxPayload":` +
+		strconv.FormatInt(l.s.cfg.MaxMessageBytes, 10) + `}`
 	resp := make([]byte, 0, 256)
 	resp = append(resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	resp = base64.StdEncoding.AppendEncode(resp, h[:])
@@ -138,11 +194,19 @@ func (l *lean) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l.mu.Lock()
-	c.slot = len(l.all)
-	l.all = append(l.all, c)
+	if l.closing {
+		l.mu.Unlock()
+		_ = conn.Close()
+		return
+	}
+	// At a random step of the ring: devices that connect together are
+	// pinged apart, and the first ping comes within one interval.
+	c.bucket = rand.IntN(len(l.buckets))
+	c.slot = len(l.buckets[c.bucket])
+	l.buckets[c.bucket] = append(l.buckets[c.bucket], c)
 	l.mu.Unlock()
 	if err := l.watch.arm(c); err != nil {
-		c.close()
+		c.close("transport error")
 	}
 }
 
@@ -174,7 +238,7 @@ func (c *leanConn) write(frame []byte) {
 	if c.flushing {
 		if len(c.queued)+len(frame) > leanQueueLimit {
 			c.wmu.Unlock()
-			c.close()
+			c.drop()
 			return
 		}
 		c.queued = append(c.queued, frame...)
@@ -185,7 +249,7 @@ func (c *leanConn) write(frame []byte) {
 	var werr error
 	if err := c.rc.Control(func(fd uintptr) {
 		for {
-			n, werr = syscall.Write(int(fd), frame)
+			n, werr = rawWrite(fd, frame)
 			if werr != syscall.EINTR {
 				return
 			}
@@ -198,7 +262,7 @@ func (c *leanConn) write(frame []byte) {
 	}
 	if werr != nil {
 		c.wmu.Unlock()
-		c.close()
+		c.close("transport error")
 		return
 	}
 	if n < len(frame) {
@@ -226,9 +290,16 @@ func (c *leanConn) flush() {
 		c.wmu.Unlock()
 		_ = c.conn.SetWriteDeadline(time.Now().Add(c.l.s.cfg.StallTimeout))
 		if _, err := c.conn.Write(out); err != nil {
-			c.close()
+			c.drop()
 			return
 		}
+	}
+}
+
+// drop closes a connection that stopped reading.
+func (c *leanConn) drop() {
+	if c.close("forced server close") {
+		c.l.s.metrics.dropped.WithLabelValues("slow_reader").Inc()
 	}
 }
 
@@ -237,24 +308,19 @@ func (c *leanConn) send(text string) {
 	c.write(appendFrame(buf[:0], 0x1, text))
 }
 
-// close ends the connection, once.
-func (c *leanConn) close() {
+// end takes a connected socket out of its room and counts its end by
+// reason (the library's reasons: disconnectReasons), once; the connection
+// stays open (a DISCONNECT may still be on its way to the client).
+func (c *leanConn) end(reason string) bool {
 	l := c.l
 	l.mu.Lock()
-	if c.gone {
-		l.mu.Unlock()
-		return
-	}
-	c.gone = true
-	last := l.all[len(l.all)-1]
-	l.all[c.slot], last.slot = last, c.slot
-	l.all = l.all[:len(l.all)-1]
-	if c.room != "" {
+	ended := c.ended
+	c.ended = true
+	if !ended && c.room != "" {
 		members := l.rooms[c.room]
 		for i, x := range members {
 			if x == c {
-				members[i] = members[len(members)-1]
-				members = members[:len(members)-1]
+				members = append(members[:i], members[i+1:]...)
 				break
 			}
 		}
@@ -264,14 +330,51 @@ func (c *leanConn) close() {
 			l.rooms[c.room] = members
 		}
 	}
+	connected := c.room != ""
+	l.mu.Unlock()
+	if ended || !connected {
+		return !ended
+	}
+	l.s.metrics.disconnects.WithLabelValues(disconnectReasons[reason]).Inc()
+	c.connected.Dec()
+	return true
+}
+
+// close ends the socket (if it has not ended) and the connection, once;
+// it reports whether this call ended the socket.
+func (c *leanConn) close(reason string) bool {
+	ended := c.end(reason)
+	l := c.l
+	l.mu.Lock()
+	if c.shut {
+		l.mu.Unlock()
+		return ended
+	}
+	c.shut = true
+	b := l.buckets[c.bucket]
+	last := b[len(b)-1]
+	b[c.slot], last.slot = last, c.slot
+	b[len(b)-1] = nil
+	l.buckets[c.bucket] = b[:len(b)-1]
 	l.mu.Unlock()
 	l.watch.forget(c) // before the fd can be someone else's
 	_ = c.conn.Close()
+	return ended
+}
+
+// disconnect sends the DISCONNECT packet and ends the socket; the client
+// closes its connection (a client that does not is closed after
+// expiredGrace).
+func (c *leanConn) disconnect(reason string) bool {
+	if !c.end(reason) {
+		return false
+	}
+	c.send("41")
+	time.AfterFunc(expiredGrace, func() { c.close(reason) })
+	return true
 }
 
 var readBufs = sync.Pool{New: func() any { return new([4096]byte) }}
-
-var errFrame = errors.New("bad frame")
 
 // readReady reads what the socket has, handles every whole frame, and arms
 // it again; it runs on a kept goroutine after the watcher saw it readable.
@@ -282,9 +385,9 @@ func (c *leanConn) readReady() {
 		var n int
 		var rerr error
 		if err := c.rc.Control(func(fd uintptr) {
-			n, rerr = syscall.Read(int(fd), buf[:])
+			n, rerr = rawRead(fd, buf[:])
 		}); err != nil {
-			c.close()
+			c.close("transport close")
 			return
 		}
 		if rerr == syscall.EINTR {
@@ -292,12 +395,12 @@ func (c *leanConn) readReady() {
 		}
 		if rerr == syscall.EAGAIN {
 			if err := c.l.watch.arm(c); err != nil {
-				c.close()
+				c.close("transport error")
 			}
 			return
 		}
 		if rerr != nil || n == 0 {
-			c.close()
+			c.close("transport close")
 			return
 		}
 		data := buf[:n]
@@ -307,7 +410,7 @@ func (c *leanConn) readReady() {
 		}
 		rest, err := c.frames(data)
 		if err != nil {
-			c.close()
+			c.close(err.Error())
 			return
 		}
 		if len(rest) > 0 {
@@ -316,8 +419,14 @@ func (c *leanConn) readReady() {
 	}
 }
 
+var (
+	errTransport  = errors.New("transport error")
+	errClientGone = errors.New("transport close")
+	errLeft       = errors.New("client namespace disconnect")
+)
+
 // frames handles the whole client frames at the start of data and returns
-// what is left of it.
+// what is left of it; an error is the reason to close.
 func (c *leanConn) frames(data []byte) ([]byte, error) {
 	for len(data) >= 2 {
 		op, fin, masked := data[0]&0x0f, data[0]&0x80 != 0, data[1]&0x80 != 0
@@ -335,7 +444,7 @@ func (c *leanConn) frames(data []byte) ([]byte, error) {
 			n, i = binary.BigEndian.Uint64(data[2:]), 10
 		}
 		if !masked || !fin || n > uint64(c.l.s.cfg.MaxMessageBytes) {
-			return nil, errFrame // fragmented messages too: no client of ours sends them
+			return nil, errTransport // fragmented messages too: no client of ours sends them
 		}
 		if uint64(len(data)) < uint64(i)+4+n {
 			return data, nil
@@ -347,96 +456,319 @@ func (c *leanConn) frames(data []byte) ([]byte, error) {
 		}
 		data = data[i+4+int(n):]
 		switch op {
-		case 0x1, 0x2:
-			c.message(payload)
+		case 0x1:
+			if err := c.message(payload); err != nil {
+				return nil, err
+			}
 		case 0x8:
 			var b [8]byte
 			c.write(appendFrame(b[:0], 0x8, []byte{}))
-			return nil, errFrame
+			return nil, errClientGone
 		case 0x9:
 			var b [136]byte
 			c.write(appendFrame(b[:0], 0xA, payload))
 		case 0xA:
 		default:
-			return nil, errFrame
+			return nil, errTransport // binary packets too: orderbell's clients send none
 		}
 	}
 	return data, nil
 }
 
-func (c *leanConn) message(data []byte) {
-	l := c.l
+// message handles one Engine.IO packet.
+func (c *leanConn) message(data []byte) error {
 	switch {
+	case len(data) == 1 && data[0] == '3': // pong
+		c.pingedAt.Store(0)
 	case len(data) >= 2 && data[0] == '4' && data[1] == '0':
-		l.mu.Lock()
-		joined := c.room != ""
-		l.mu.Unlock()
-		if joined {
-			return
-		}
-		var a struct {
-			Token *string `json:"token"`
-		}
-		if len(data) > 2 && json.Unmarshal(data[2:], &a) != nil {
-			c.send(`44{"message":"unauthorized"}`)
-			return
-		}
-		token := c.cookie
-		if a.Token != nil {
-			token = *a.Token
-		}
-		c.cookie = ""
-		p, _, err := l.s.tokens.Parse(token)
-		if err != nil {
-			c.send(`44{"message":"unauthorized"}`)
-			return
-		}
-		sid := utils.Base64Id().GenerateId()
-		l.mu.Lock()
-		if !c.gone {
-			c.room, c.sid = p.Room(), sid
-			l.rooms[c.room] = append(l.rooms[c.room], c)
-		}
-		l.mu.Unlock()
-		c.send(`40{"sid":"` + sid + `"}`)
+		c.connect(data[2:])
 	case len(data) >= 2 && data[0] == '4' && data[1] == '1':
-		c.close()
+		return errLeft
+	case len(data) >= 2 && data[0] == '4' && data[1] == '2':
+		c.event(data[2:])
+	case len(data) == 1 && data[0] == '1': // the client closes
+		return errClientGone
 	}
-	// pongs ("3") and everything else: nothing to do here
+	// anything else: nothing to do
+	return nil
 }
 
-// pings pings every connection once per interval (25 s), a few at a time
-// every 10 ms: written in one burst a second, the 400 pings of 10,000
-// connections held the one P for milliseconds.
+// connect joins the main namespace (the only one) with the auth payload.
+func (c *leanConn) connect(payload []byte) {
+	l, s := c.l, c.l.s
+	l.mu.Lock()
+	joined := c.room != "" || c.ended
+	l.mu.Unlock()
+	if joined {
+		return
+	}
+	if len(payload) > 0 && payload[0] != '{' {
+		// Another namespace ("/admin,…"): there is none.
+		ns, _, _ := strings.Cut(string(payload), ",")
+		c.send("44" + ns + `,{"message":"Invalid namespace"}`)
+		return
+	}
+	var a struct {
+		Token    json.RawMessage `json:"token"`
+		LastSeen json.RawMessage `json:"last_notification_id"`
+	}
+	if len(payload) > 0 && json.Unmarshal(payload, &a) != nil {
+		c.refuse(auth.ErrInvalidToken)
+		return
+	}
+	token := c.cookie
+	c.cookie = ""
+	if a.Token != nil {
+		if err := json.Unmarshal(a.Token, &token); err != nil {
+			c.refuse(auth.ErrInvalidToken)
+			return
+		}
+	}
+	if token == "" {
+		c.refuse(errNoToken)
+		return
+	}
+	p, expires, err := s.tokens.Parse(token)
+	if err != nil {
+		c.refuse(err)
+		return
+	}
+	var lastSeen int64
+	replay := false
+	if a.LastSeen != nil && string(a.LastSeen) != "null" {
+		var v any
+		_ = json.Unmarshal(a.LastSeen, &v)
+		id, ok := wholeNumber(v)
+		if !ok {
+			c.refuse(errBadLastSeen)
+			return
+		}
+		lastSeen, replay = id, true
+	}
+
+	// As the library does: listed (and the account's oldest sockets past
+	// the limit disconnected) and answered first; then, behind the
+	// account's gate, replayed what it missed and joined to its room, so
+	// that no live emit of the account comes between, or twice.
+	room := p.Room()
+	sid := utils.Base64Id().GenerateId()
+	var evicted []*leanConn
+	l.mu.Lock()
+	if c.shut || l.closing {
+		l.mu.Unlock()
+		return
+	}
+	c.principal, c.expires, c.room, c.sid = p, expires, room, sid
+	c.connected = s.metrics.connected.WithLabelValues(string(p.Role))
+	c.connected.Inc()
+	// With nothing to replay it joins at once: a live emit that comes
+	// right after the answer reaches it.
+	c.joined = !replay
+	members := append(l.rooms[room], c)
+	if over := len(members) - s.cfg.SocketsPerAccount; over > 0 {
+		evicted = append(evicted, members[:over]...)
+	}
+	l.rooms[room] = members
+	l.mu.Unlock()
+	for _, old := range evicted {
+		if old.disconnect("server namespace disconnect") {
+			s.metrics.dropped.WithLabelValues("too_many_sockets").Inc()
+		}
+	}
+	c.send(`40{"sid":"` + sid + `"}`)
+	if replay {
+		// On a goroutine of its own, so that the reader goes on (and sees
+		// the connection close) while the connect waits its turn.
+		queue.Go(func() { c.join(lastSeen) })
+	}
+}
+
+// join replays what the socket missed since lastSeen and joins it to its
+// account's room, behind the account's gate, so that every alert reaches
+// it once: replayed (and kept out of its live emit), or live.
+func (c *leanConn) join(lastSeen int64) {
+	l, s, p, room := c.l, c.l.s, c.principal, c.room
+	gate := s.gate(p)
+	gate.Lock()
+	defer gate.Unlock()
+	l.mu.Lock()
+	gone := c.ended
+	l.mu.Unlock()
+	if gone {
+		return // closed or evicted while it waited its turn: no replay query
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	missed, err := s.db.Missed(ctx, p, lastSeen)
+	cancel()
+	if err != nil {
+		s.log.Warn("replay missed alerts: closing the connection", "room", room, "err", err)
+		s.metrics.dropped.WithLabelValues("replay_failed").Inc()
+		c.close("forced server close")
+		return
+	}
+	seen := make([]int64, len(missed))
+	for i, n := range missed {
+		seen[i] = n.ID
+	}
+	l.mu.Lock()
+	c.seen, c.seenUntil, c.joined = seen, time.Now().Add(seenFor), true
+	l.mu.Unlock()
+	for _, n := range missed {
+		c.emit(n.Event, AlertFor(n))
+	}
+	s.metrics.replayed.Add(float64(len(missed)))
+}
+
+func (c *leanConn) refuse(err error) {
+	s := c.l.s
+	s.metrics.refused.WithLabelValues(refusalReason(err)).Inc()
+	msg, _ := json.Marshal(refusal(err))
+	c.send(`44{"message":` + string(msg) + `}`)
+}
+
+// emit sends one event to this socket alone.
+func (c *leanConn) emit(event string, payload any) {
+	body, err := json.Marshal([]any{event, payload})
+	if err != nil {
+		return
+	}
+	c.write(appendFrame(make([]byte, 0, len(body)+12), 0x1, append([]byte("42"), body...)))
+}
+
+// event handles the client's own emits: the legacy SUBMIT_ORDER and
+// APPROVAL_ORDER, answered on their ack; past the emit limit the socket is
+// disconnected.
+func (c *leanConn) event(data []byte) {
+	l, s := c.l, c.l.s
+	l.mu.Lock()
+	connected := c.room != "" && !c.ended
+	l.mu.Unlock()
+	if !connected {
+		return
+	}
+	if c.emits == nil {
+		c.emits = rate.NewLimiter(rate.Limit(s.cfg.EmitRate), s.cfg.EmitBurst)
+	}
+	if !c.emits.Allow() {
+		s.metrics.dropped.WithLabelValues("emit_rate").Inc()
+		s.log.Info("socket emits too fast: disconnected", "room", c.room)
+		c.disconnect("server namespace disconnect")
+		return
+	}
+	i := 0
+	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+		i++
+	}
+	ackID, body := data[:i], data[i:]
+	var args []any
+	if json.Unmarshal(body, &args) != nil || len(args) == 0 {
+		return
+	}
+	event, _ := args[0].(string)
+	if len(ackID) == 0 || (event != models.EventSubmitOrder && event != models.EventApprovalOrder) {
+		return
+	}
+	ack, err := json.Marshal([]any{s.checkLegacyEmit(c.principal, event, args[1:])})
+	if err != nil {
+		return
+	}
+	frame := make([]byte, 0, len(ack)+len(ackID)+12)
+	c.write(appendFrame(frame, 0x1, append(append([]byte("43"), ackID...), ack...)))
+}
+
+// pings runs the ring: every leanStep, the sockets of the next bucket are
+// pinged, so each once per interval, unless its last ping is unanswered:
+// then it is closed once that ping is PingTimeout old (at its first step
+// after, so up to one interval late). And every leanStep a share of the
+// buckets is swept, all of them each sweepEvery: a socket that has not
+// joined within ConnectTimeout is closed, one whose login expired is told
+// and disconnected.
 func (l *lean) pings() {
-	const steps = 2500
-	var ping [3]byte
-	frame := appendFrame(ping[:0], 0x1, "2")
-	tick := time.NewTicker(25 * time.Second / steps)
-	due := []*leanConn{}
-	for step := 0; ; step = (step + 1) % steps {
-		<-tick.C
+	var pingBuf [3]byte
+	frame := appendFrame(pingBuf[:0], 0x1, "2")
+	tick := time.NewTicker(leanStep)
+	defer tick.Stop()
+	timeout := l.s.pingTimeout().Nanoseconds()
+	perSweep := (len(l.buckets)*int(leanStep) + int(sweepEvery) - 1) / int(sweepEvery)
+	var due, unjoined, expired []*leanConn
+	for step, swept := 0, 0; ; step = (step + 1) % len(l.buckets) {
+		select {
+		case <-tick.C:
+		case <-l.stop:
+			return
+		}
+		now := time.Now()
 		l.mu.Lock()
-		due = due[:0]
-		for i := step; i < len(l.all); i += steps {
-			due = append(due, l.all[i])
+		due = append(due[:0], l.buckets[step]...)
+		for range perSweep {
+			for _, c := range l.buckets[swept] {
+				switch {
+				case c.ended:
+				case c.room == "" && now.Sub(c.opened) > l.s.cfg.ConnectTimeout:
+					unjoined = append(unjoined, c)
+				case c.room != "" && !now.Before(c.expires):
+					expired = append(expired, c)
+				}
+			}
+			swept = (swept + 1) % len(l.buckets)
 		}
 		l.mu.Unlock()
+		for _, c := range unjoined {
+			c.close("")
+		}
+		for _, c := range expired {
+			l.s.log.Debug("socket token expired", "room", c.principal.Room())
+			c.disconnect("server namespace disconnect")
+		}
 		for _, c := range due {
-			c.write(frame)
+			switch at := c.pingedAt.Load(); {
+			case at == 0:
+				c.pingedAt.Store(now.UnixNano())
+				c.write(frame)
+			case now.UnixNano()-at >= timeout:
+				c.close("ping timeout")
+			}
 		}
 		clear(due)
+		clear(unjoined)
+		clear(expired)
+		unjoined, expired = unjoined[:0], expired[:0]
+	}
+}
+
+// closeAll closes every lean connection, for Server.Close.
+func (l *lean) closeAll() {
+	close(l.stop)
+	l.mu.Lock()
+	l.closing = true
+	var all []*leanConn
+	for _, b := range l.buckets {
+		all = append(all, b...)
+	}
+	l.mu.Unlock()
+	for _, c := range all {
+		c.close("server shutting down")
 	}
 }
 
 // broadcast writes event with payload to every lean socket in room but
-// the one whose id is except.
+// the one whose id is except, or those that were replayed the alert
+// except names (its notification:<id> room).
 func (l *lean) broadcast(room, except, event string, payload any) {
 	l.mu.Lock()
-	members := append([]*leanConn(nil), l.rooms[room]...)
+	var members []*leanConn
+	for _, c := range l.rooms[room] {
+		if c.joined {
+			members = append(members, c)
+		}
+	}
 	l.mu.Unlock()
 	if len(members) == 0 {
 		return
+	}
+	var seenID int64 = -1
+	if id, ok := strings.CutPrefix(except, "notification:"); ok {
+		seenID, _ = strconv.ParseInt(id, 10, 64)
 	}
 	body, err := json.Marshal(payload)
 	if err != nil {
@@ -449,9 +781,23 @@ func (l *lean) broadcast(room, except, event string, payload any) {
 	msg = append(msg, body...)
 	msg = append(msg, ']')
 	frame := appendFrame(make([]byte, 0, len(msg)+10), 0x1, msg)
+	now := time.Now()
 	for _, c := range members {
-		if c.sid != except {
-			c.write(frame)
+		if c.sid == except || (seenID >= 0 && c.wasReplayed(seenID, now)) {
+			continue
+		}
+		c.write(frame)
+	}
+}
+
+func (c *leanConn) wasReplayed(id int64, now time.Time) bool {
+	if now.After(c.seenUntil) {
+		return false
+	}
+	for _, s := range c.seen {
+		if s == id {
+			return true
 		}
 	}
+	return false
 }

@@ -1,11 +1,15 @@
 package socket
 
 import (
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/orderbell/orderbell/models"
 )
@@ -14,8 +18,8 @@ import (
 // joins its account's room and gets what is sent there, and only that;
 // a forged token is refused as the library refuses it.
 func TestLeanDeliversToTheAccountOnly(t *testing.T) {
+	defer func(was bool) { leanEnabled = was }(leanEnabled)
 	leanEnabled = true
-	defer func() { leanEnabled = false }()
 	ts := newTestServer(t, Config{})
 
 	dial := func(token string) (*websocket.Conn, string) {
@@ -72,8 +76,8 @@ func TestLeanDeliversToTheAccountOnly(t *testing.T) {
 // another account in the same delivery queue go on, and once it is a
 // megabyte behind the connection is dropped.
 func TestLeanSlowReaderHoldsUpNoOne(t *testing.T) {
+	defer func(was bool) { leanEnabled = was }(leanEnabled)
 	leanEnabled = true
-	defer func() { leanEnabled = false }()
 	ts := newTestServer(t, Config{})
 
 	slowID := int64(1)
@@ -99,7 +103,11 @@ func TestLeanSlowReaderHoldsUpNoOne(t *testing.T) {
 	members := func() int {
 		ts.lean.mu.Lock()
 		defer ts.lean.mu.Unlock()
-		return len(ts.lean.all)
+		n := 0
+		for _, b := range ts.lean.buckets {
+			n += len(b)
+		}
+		return n
 	}
 
 	sent := 0
@@ -140,4 +148,90 @@ func nextEvent(c *websocket.Conn) ([]byte, error) {
 			return m, err
 		}
 	}
+}
+
+// The lean layer's emits: the legacy events are answered on their ack
+// within the burst; past it the socket is disconnected (41).
+func TestLeanEmitLimit(t *testing.T) {
+	defer func(was bool) { leanEnabled = was }(leanEnabled)
+	leanEnabled = true
+	ts := newTestServer(t, Config{EmitRate: 1, EmitBurst: 3})
+	c := dialRaw(t, ts.url, ts.token(t, 1))
+	emit := func(id int) error {
+		msg := fmt.Sprintf(`42%d["APPROVAL_ORDER",{"client_id":%d}]`, id, 100+id)
+		return c.conn.WriteMessage(websocket.TextMessage, []byte(msg))
+	}
+	for id := 1; id <= 3; id++ {
+		if err := emit(id); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf(`43%d[{"ok":false,"message":"you have no order with that client"}]`, id)
+		if got := c.next(t); got != want {
+			t.Fatalf("emit %d within the burst: %q, want %q", id, got, want)
+		}
+	}
+	for id := 4; id <= 8; id++ {
+		if emit(id) != nil {
+			break
+		}
+	}
+	acks := 0
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("the connection ended (%v) before the DISCONNECT", err)
+		}
+		switch msg := string(data); {
+		case msg == "41":
+			if acks == 5 {
+				t.Fatal("every emit past the burst was answered")
+			}
+			return
+		case strings.HasPrefix(msg, "43"):
+			acks++
+		}
+	}
+}
+
+// Lean connections that close at once, while their connect (with a
+// replay) is still on its way, leave nothing behind: no connection in the
+// ring, no socket listed or in a room, the connected gauge back to 0, and
+// every end counted once.
+func TestLeanNoSocketOutlivesItsConnection(t *testing.T) {
+	defer func(was bool) { leanEnabled = was }(leanEnabled)
+	leanEnabled = true
+	s := newTestServer(t, Config{})
+	url, token := s.url, s.token(t, 1)
+	gone := make(chan struct{})
+	close(gone)
+	var received atomic.Int64
+	var wg sync.WaitGroup
+	const workers, each = 8, 250
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				_ = soakSession(url, token, 0, gone, &received)
+			}
+		}()
+	}
+	wg.Wait()
+	left := func() (conns, rooms int) {
+		s.lean.mu.Lock()
+		defer s.lean.mu.Unlock()
+		for _, b := range s.lean.buckets {
+			conns += len(b)
+		}
+		return conns, len(s.lean.rooms)
+	}
+	pollUntil(t, 20*time.Second, "every connection and socket to be gone", func() bool {
+		conns, rooms := left()
+		return conns == 0 && rooms == 0 && testutil.ToFloat64(s.metrics.connected.WithLabelValues("owner")) == 0
+	})
+	pollUntil(t, 5*time.Second, "every end to be counted", func() bool {
+		_, ended := disconnectCounts(t, s)
+		return ended == workers*each
+	})
 }

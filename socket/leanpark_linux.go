@@ -59,6 +59,9 @@ func (w *leanWatcher) arm(c *leanConn) error {
 	} else if err == syscall.EEXIST {
 		err = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_MOD, int(c.fd), &ev)
 	}
+	if err != nil {
+		w.forget(c) // closed meanwhile: keep no entry for its fd
+	}
 	return err
 }
 
@@ -94,3 +97,8 @@ func (w *leanWatcher) run(rc syscall.RawConn) {
 		}
 	})
 }
+
+// rawRead and rawWrite are one system call on the non-blocking fd: they
+// return EAGAIN rather than wait.
+func rawRead(fd uintptr, p []byte) (int, error)  { return syscall.Read(int(fd), p) }
+func rawWrite(fd uintptr, p []byte) (int, error) { return syscall.Write(int(fd), p) }

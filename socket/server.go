@@ -62,7 +62,7 @@ type Server struct {
 	cfg     Config
 	io      *socketio.Server
 	handler http.Handler
-	lean    *lean // experiment/lean-netpoll: nil unless ORDERBELL_LEAN_WS=1
+	lean    *lean // nil unless ORDERBELL_LEAN_WS=1 (and no Redis)
 	tokens  *auth.Tokens
 	db      *models.DB
 	log     *slog.Logger
@@ -204,8 +204,15 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 	s.io.Use(s.authenticate)
 	_ = s.io.On("connection", func(args ...any) { s.onConnection(args[0].(*socketio.Socket)) })
 	s.handler = s.io.ServeHandler(opts)
-	if leanEnabled {
-		s.lean = newLean(s)
+	// The lean layer (socket/lean.go) does not yet take other nodes'
+	// broadcasts from Redis: with Redis every socket stays the library's.
+	if leanEnabled && cfg.Redis == nil {
+		l, err := newLean(s)
+		if err != nil {
+			log.Warn("lean WebSocket layer unavailable: every connection stays the library's", "err", err)
+			return s
+		}
+		s.lean = l
 		lib := s.handler
 		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if s.lean.takes(r) {
@@ -231,6 +238,9 @@ func (s *Server) Close() {
 		q := &s.deliveries[i]
 		q.closeOnce.Do(func() { close(q.stop) })
 		<-q.stopped
+	}
+	if s.lean != nil {
+		s.lean.closeAll()
 	}
 	done := make(chan struct{})
 	s.io.Close(func(error) { close(done) })
