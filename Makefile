@@ -36,7 +36,7 @@ test-go:
 	go test -count=1 -run '^TestIdleReaderStacks$$' -v ./socket/
 	# the socket suite again with the lean WebSocket layer on (socket/lean.go),
 	# but for the tests that look inside the library's own objects
-	ORDERBELL_LEAN_WS=1 go test -count=1 -race -skip '$(LIBRARY_ONLY_TESTS)' ./socket/
+	ORDERBELL_TEST_LEAN=1 go test -count=1 -race -skip '$(LIBRARY_ONLY_TESTS)' ./socket/
 	# bench/traceslices, a module of its own (golang.org/x/exp/trace)
 	cd bench/traceslices && go test -count=1 -race ./...
 	# bench/transport, a module of its own (nbio): the lean relay's tests
@@ -62,3 +62,5 @@ npm:
 test-e2e: build npm
 	cd test && ORDERBELL_BIN=$(BIN) ORDERBELL_DATABASE=sqlite npm test
 	cd test && ORDERBELL_BIN=$(BIN) ORDERBELL_DATABASE=mysql npm test
+	# and with the lean WebSocket layer on (socket/lean.go)
+	cd test && ORDERBELL_BIN=$(BIN) ORDERBELL_DATABASE=sqlite ORDERBELL_LEAN_WEBSOCKET=true npm test

@@ -67,6 +67,7 @@ type config struct {
 	LogFormat      string        `env:"LOG_FORMAT" envDefault:"text"`
 	ShutdownGrace  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s"`
 	PprofAddr      string        `env:"PPROF_ADDR"`
+	LeanWebSocket  bool          `env:"LEAN_WEBSOCKET"`
 }
 
 func run(ctx context.Context, stdout io.Writer) error {
@@ -121,7 +122,7 @@ func run(ctx context.Context, stdout io.Writer) error {
 	}
 
 	tokens := auth.NewTokens(key, cfg.TokenTTL)
-	sockets := socket.NewServer(socket.Config{AllowedOrigins: origins, Redis: redis, Metrics: registry}, tokens, db, log)
+	sockets := socket.NewServer(socket.Config{AllowedOrigins: origins, Redis: redis, Metrics: registry, Lean: cfg.LeanWebSocket}, tokens, db, log)
 	var limitStore limiter.Store
 	if redis != nil {
 		if limitStore, err = redislimit.NewStoreWithOptions(redis.Client(), limiter.StoreOptions{Prefix: cfg.RedisKey + "-limits"}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -28,6 +29,8 @@ type testServer struct {
 
 func newTestServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
+	// The Makefile runs the suite again with the lean layer on.
+	cfg.Lean = cfg.Lean || os.Getenv("ORDERBELL_TEST_LEAN") == "1"
 	db, err := models.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "db"))
 	if err != nil {
 		t.Fatal(err)

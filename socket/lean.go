@@ -1,7 +1,7 @@
 package socket
 
-// The lean WebSocket layer, off unless ORDERBELL_LEAN_WS=1 (and no
-// Redis): every WebSocket-only Engine.IO 4 connection (no sid,
+// The lean WebSocket layer, off unless Config.Lean (LEAN_WEBSOCKET=true;
+// and no Redis): every WebSocket-only Engine.IO 4 connection (no sid,
 // transport=websocket: socket.io-client v4 told transports: ['websocket'],
 // and the load generator) is served by this layer of our own instead of the
 // Socket.IO library, on Go's own netpoller: the upgrade by hand, and no
@@ -41,7 +41,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,8 +56,6 @@ import (
 	"github.com/orderbell/orderbell/auth"
 	"github.com/orderbell/orderbell/models"
 )
-
-var leanEnabled = os.Getenv("ORDERBELL_LEAN_WS") == "1"
 
 // leanStep is how often the pinger runs: each run pings the sockets of one
 // bucket of the ring (PingInterval / leanStep buckets).

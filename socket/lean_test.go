@@ -18,9 +18,7 @@ import (
 // joins its account's room and gets what is sent there, and only that;
 // a forged token is refused as the library refuses it.
 func TestLeanDeliversToTheAccountOnly(t *testing.T) {
-	defer func(was bool) { leanEnabled = was }(leanEnabled)
-	leanEnabled = true
-	ts := newTestServer(t, Config{})
+	ts := newTestServer(t, Config{Lean: true})
 
 	dial := func(token string) (*websocket.Conn, string) {
 		t.Helper()
@@ -76,9 +74,7 @@ func TestLeanDeliversToTheAccountOnly(t *testing.T) {
 // another account in the same delivery queue go on, and once it is a
 // megabyte behind the connection is dropped.
 func TestLeanSlowReaderHoldsUpNoOne(t *testing.T) {
-	defer func(was bool) { leanEnabled = was }(leanEnabled)
-	leanEnabled = true
-	ts := newTestServer(t, Config{})
+	ts := newTestServer(t, Config{Lean: true})
 
 	slowID := int64(1)
 	fastID := slowID + 1
@@ -153,9 +149,7 @@ func nextEvent(c *websocket.Conn) ([]byte, error) {
 // The lean layer's emits: the legacy events are answered on their ack
 // within the burst; past it the socket is disconnected (41).
 func TestLeanEmitLimit(t *testing.T) {
-	defer func(was bool) { leanEnabled = was }(leanEnabled)
-	leanEnabled = true
-	ts := newTestServer(t, Config{EmitRate: 1, EmitBurst: 3})
+	ts := newTestServer(t, Config{EmitRate: 1, EmitBurst: 3, Lean: true})
 	c := dialRaw(t, ts.url, ts.token(t, 1))
 	emit := func(id int) error {
 		msg := fmt.Sprintf(`42%d["APPROVAL_ORDER",{"client_id":%d}]`, id, 100+id)
@@ -199,9 +193,7 @@ func TestLeanEmitLimit(t *testing.T) {
 // ring, no socket listed or in a room, the connected gauge back to 0, and
 // every end counted once.
 func TestLeanNoSocketOutlivesItsConnection(t *testing.T) {
-	defer func(was bool) { leanEnabled = was }(leanEnabled)
-	leanEnabled = true
-	s := newTestServer(t, Config{})
+	s := newTestServer(t, Config{Lean: true})
 	url, token := s.url, s.token(t, 1)
 	gone := make(chan struct{})
 	close(gone)

@@ -55,6 +55,9 @@ type Config struct {
 	// PingInterval and PingTimeout are Engine.IO's heartbeat; defaults the
 	// Node server's (25 s and 20 s). Tests shorten them.
 	PingInterval, PingTimeout time.Duration
+	// Lean serves WebSocket-only Engine.IO 4 connections with the lean
+	// layer (lean.go) rather than the library; not with Redis.
+	Lean bool
 }
 
 // Server is the Socket.IO server. It implements Notifier.
@@ -62,7 +65,7 @@ type Server struct {
 	cfg     Config
 	io      *socketio.Server
 	handler http.Handler
-	lean    *lean // nil unless ORDERBELL_LEAN_WS=1 (and no Redis)
+	lean    *lean // nil unless cfg.Lean (and no Redis)
 	tokens  *auth.Tokens
 	db      *models.DB
 	log     *slog.Logger
@@ -206,7 +209,7 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 	s.handler = s.io.ServeHandler(opts)
 	// The lean layer (socket/lean.go) does not yet take other nodes'
 	// broadcasts from Redis: with Redis every socket stays the library's.
-	if leanEnabled && cfg.Redis == nil {
+	if cfg.Lean && cfg.Redis == nil {
 		l, err := newLean(s)
 		if err != nil {
 			log.Warn("lean WebSocket layer unavailable: every connection stays the library's", "err", err)

@@ -146,8 +146,8 @@ export async function startServer({ env = {}, timeoutMs = 20000, database, key: 
       // address; the limits themselves are tested in router/limits_test.go.
       RATE_LIMIT_ORDERS: '100000-M',
       RATE_LIMIT_LOGINS_PER_ADDRESS: '100000-M',
-      // experiment/lean-netpoll: the suites run with the lean layer on too.
-      ...(process.env.ORDERBELL_LEAN_WS ? { ORDERBELL_LEAN_WS: process.env.ORDERBELL_LEAN_WS } : {}),
+      // The Makefile runs the suites again with the lean WebSocket layer on.
+      ...(process.env.ORDERBELL_LEAN_WEBSOCKET ? { LEAN_WEBSOCKET: process.env.ORDERBELL_LEAN_WEBSOCKET } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
