@@ -27,12 +27,8 @@ func TestEmitLimiterFromTheFirstEmit(t *testing.T) {
 		t.Fatal("a socket that has not emitted has an emit limiter")
 	}
 
-	emit := func(id int) error {
-		msg := fmt.Sprintf(`42%d["APPROVAL_ORDER",{"client_id":%d}]`, id, 100+id)
-		return c.conn.WriteMessage(websocket.TextMessage, []byte(msg))
-	}
 	for id := 1; id <= 3; id++ {
-		if err := emit(id); err != nil {
+		if err := emitLegacy(c, id); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := c.next(t), fmt.Sprintf("43%d[", id); !strings.HasPrefix(got, want) {
@@ -43,35 +39,50 @@ func TestEmitLimiterFromTheFirstEmit(t *testing.T) {
 		t.Fatal("a socket that emitted has no emit limiter")
 	}
 
-	// Five more at once: at most one token came back meanwhile. The server
-	// may have closed the connection before the last of them is written
-	// (then the write fails with a broken pipe): what it answered, and
-	// that it closed, is read below.
-	for id := 4; id <= 8; id++ {
-		if emit(id) != nil {
-			break
-		}
-	}
-	acks := 0
-	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for {
-		_, data, err := c.conn.ReadMessage()
-		if err != nil {
-			break // closed: disconnected
-		}
-		switch msg := string(data); {
-		case msg == "41":
-			return // the server's DISCONNECT
-		case strings.HasPrefix(msg, "43"):
-			acks++
-		case msg == "2":
-			_ = c.conn.WriteMessage(websocket.TextMessage, []byte("3"))
-		}
+	// Five more at once: at most one token came back meanwhile.
+	acks, disconnected := floodPastBurst(t, c, 4, 8)
+	if disconnected {
+		return // the server's DISCONNECT
 	}
 	if acks == 5 {
 		t.Fatalf("every emit past the burst was answered")
 	}
 	if !gone(sess.sock) {
 		t.Fatal("the connection ended but the socket is still connected")
+	}
+}
+
+// emitLegacy sends the legacy APPROVAL_ORDER, asking for ack id.
+func emitLegacy(c *rawClient, id int) error {
+	msg := fmt.Sprintf(`42%d["APPROVAL_ORDER",{"client_id":%d}]`, id, 100+id)
+	return c.conn.WriteMessage(websocket.TextMessage, []byte(msg))
+}
+
+// floodPastBurst emits ids from to to at once, then reads until the
+// server's DISCONNECT (41) or the connection's end: the acks that came,
+// and whether the DISCONNECT did. The server may have closed the
+// connection before the last emit is written (then the write fails with a
+// broken pipe): what it answered, and that it closed, is what is read.
+func floodPastBurst(t *testing.T, c *rawClient, from, to int) (acks int, disconnected bool) {
+	t.Helper()
+	for id := from; id <= to; id++ {
+		if emitLegacy(c, id) != nil {
+			break
+		}
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			return acks, false // closed
+		}
+		switch msg := string(data); {
+		case msg == "41":
+			return acks, true
+		case strings.HasPrefix(msg, "43"):
+			acks++
+		case msg == "2":
+			_ = c.conn.WriteMessage(websocket.TextMessage, []byte("3"))
+		}
 	}
 }

@@ -67,7 +67,7 @@ type lean struct {
 	stop  chan struct{}
 
 	mu      sync.Mutex
-	rooms   map[string][]*leanConn // an account's sockets, oldest first
+	rooms   map[string][]*leanConn // an account's sockets from their CONNECT, oldest first (broadcasts reach the joined)
 	buckets [][]*leanConn          // the pinger's ring; every socket is in one
 	closing bool
 }
