@@ -746,6 +746,7 @@ func (l *lean) closeAll() {
 	for _, c := range all {
 		c.close("server shutting down")
 	}
+	l.watch.close()
 }
 
 // broadcast writes event with payload to every lean socket in room but

@@ -14,10 +14,11 @@ import (
 // socket, so no thread blocks in epoll_wait: the watcher goroutine parks
 // in Go's poller until the set has events.
 type leanWatcher struct {
-	epfd  int
-	file  *os.File
-	mu    sync.Mutex
-	conns map[int32]*leanConn
+	epfd   int
+	file   *os.File
+	mu     sync.Mutex
+	conns  map[int32]*leanConn
+	closed bool
 }
 
 func newLeanWatcher() (*leanWatcher, error) {
@@ -45,9 +46,11 @@ func newLeanWatcher() (*leanWatcher, error) {
 // last read is not missed.
 func (w *leanWatcher) arm(c *leanConn) error {
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return os.ErrClosed
+	}
 	_, known := w.conns[c.fd]
-	w.conns[c.fd] = c
-	w.mu.Unlock()
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT, Fd: c.fd}
 	op := syscall.EPOLL_CTL_MOD
 	if !known {
@@ -60,22 +63,35 @@ func (w *leanWatcher) arm(c *leanConn) error {
 		err = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_MOD, int(c.fd), &ev)
 	}
 	if err != nil {
-		w.forget(c) // closed meanwhile: keep no entry for its fd
+		delete(w.conns, c.fd) // closed meanwhile: keep no entry for its fd
+		return err
 	}
-	return err
+	w.conns[c.fd] = c
+	return nil
 }
 
 // forget drops c, before its fd is closed (and can be another's).
 func (w *leanWatcher) forget(c *leanConn) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.conns[c.fd] == c {
 		delete(w.conns, c.fd)
-		_ = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_DEL, int(c.fd), nil)
+		if !w.closed {
+			_ = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_DEL, int(c.fd), nil)
+		}
 	}
-	w.mu.Unlock()
 }
 
-// run starts the reader of every socket that became readable.
+// close stops the watcher (its goroutine ends) and closes the set; no
+// epoll call is made on its fd after (the number may be reused).
+func (w *leanWatcher) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	_ = w.file.Close()
+}
+
+// run starts the reader of every socket that became readable, until close.
 func (w *leanWatcher) run(rc syscall.RawConn) {
 	events := make([]syscall.EpollEvent, 128)
 	_ = rc.Read(func(uintptr) bool {

@@ -14,6 +14,7 @@ func newLeanWatcher() (*leanWatcher, error) {
 
 func (*leanWatcher) arm(*leanConn) error { return errors.New("unavailable") }
 func (*leanWatcher) forget(*leanConn)    {}
+func (*leanWatcher) close()              {}
 
 func rawRead(uintptr, []byte) (int, error)  { return 0, errors.New("unavailable") }
 func rawWrite(uintptr, []byte) (int, error) { return 0, errors.New("unavailable") }

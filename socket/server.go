@@ -209,6 +209,9 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 	s.handler = s.io.ServeHandler(opts)
 	// The lean layer (socket/lean.go) does not yet take other nodes'
 	// broadcasts from Redis: with Redis every socket stays the library's.
+	if cfg.Lean && cfg.Redis != nil {
+		log.Warn("LEAN_WEBSOCKET is ignored with REDIS_URL: every connection stays the library's")
+	}
 	if cfg.Lean && cfg.Redis == nil {
 		l, err := newLean(s)
 		if err != nil {
