@@ -18,7 +18,7 @@ import (
 // serves.
 func TestRunsWithNoConfiguration(t *testing.T) {
 	t.Chdir(t.TempDir())
-	for _, name := range []string{"PORT", "HOST", "ACCESS_TOKEN_KEY", "DATABASE_URL", "REDIS_URL", "CORS_ORIGINS", "COOKIE_SECURE", "LOG_LEVEL", "LOG_FORMAT", "DEMO_DATA", "PPROF_ADDR"} {
+	for _, name := range []string{"PORT", "HOST", "ACCESS_TOKEN_KEY", "DATABASE_URL", "REDIS_URL", "CORS_ORIGINS", "COOKIE_SECURE", "LOG_LEVEL", "LOG_FORMAT", "DEMO_DATA", "PPROF_ADDR", "LEAN_WEBSOCKET"} {
 		t.Setenv(name, "") // restored afterwards
 		_ = os.Unsetenv(name)
 	}

@@ -1,7 +1,7 @@
 package socket
 
-// The lean WebSocket layer, off unless Config.Lean (LEAN_WEBSOCKET=true;
-// and no Redis): every WebSocket-only Engine.IO 4 connection (no sid,
+// The lean WebSocket layer, off unless Config.Lean (LEAN_WEBSOCKET=true):
+// every WebSocket-only Engine.IO 4 connection (no sid,
 // transport=websocket: socket.io-client v4 told transports: ['websocket'],
 // and the load generator) is served by this layer of our own instead of the
 // Socket.IO library, on Go's own netpoller: the upgrade by hand, and no
@@ -27,8 +27,7 @@ package socket
 // timeout and the login's expiry, at a sweep every second; every broadcast
 // written to it too;
 // the connected gauge and the disconnect counters. Not yet: long-polling
-// and the upgrade, Engine.IO 3, other nodes' broadcasts from Redis, binary
-// packets (a connection that sends one is closed; orderbell's clients send
+// and the upgrade, Engine.IO 3, binary packets (a connection that sends one is closed; orderbell's clients send
 // none).
 
 import (

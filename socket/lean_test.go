@@ -1,7 +1,11 @@
 package socket
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -207,4 +211,67 @@ func TestLeanNoSocketOutlivesItsConnection(t *testing.T) {
 		_, ended := disconnectCounts(t, s)
 		return ended == workers*each
 	})
+}
+
+// With Redis, a lean socket gets what another node emits to its account,
+// once, and what its own node emits, once (its own messages coming back
+// from Redis are skipped). Needs the Redis on 127.0.0.1:6379.
+func TestLeanTakesOtherNodesEmits(t *testing.T) {
+	key := fmt.Sprintf("orderbell-test-%d", time.Now().UnixNano())
+	node := func() *testServer {
+		r, err := OpenRedis(context.Background(), "redis://127.0.0.1:6379/0", key, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Skipf("no Redis on 127.0.0.1:6379: %v", err)
+		}
+		ts := newTestServer(t, Config{Lean: true, Redis: r})
+		t.Cleanup(func() { ts.stop(); _ = r.Close() })
+		if ts.lean == nil {
+			t.Fatal("the lean layer is off with Redis")
+		}
+		return ts
+	}
+	a, b := node(), node()
+	onA, onB := dialRaw(t, a.url, a.token(t, 1)), dialRaw(t, b.url, b.token(t, 1))
+	other := dialRaw(t, b.url, b.token(t, 2))
+
+	a.OrderUpdated(models.Order{ID: 7, OwnerID: 1, Status: models.StatusAccepted}, "")
+	b.OrderUpdated(models.Order{ID: 8, OwnerID: 1, Status: models.StatusAccepted}, "")
+	a.OrderUpdated(models.Order{ID: 9, OwnerID: 2, Status: models.StatusAccepted}, "")
+	// Each device gets 7 and 8, in some order (they come from two nodes),
+	// and nothing twice: the next thing after them is 10, sent last.
+	for _, c := range []*rawClient{onA, onB} {
+		got := map[string]bool{}
+		for range 2 {
+			msg := c.next(t)
+			if !strings.HasPrefix(msg, `42["ORDER_UPDATED",`) {
+				t.Fatalf("got %q, want ORDER_UPDATED", msg)
+			}
+			got[orderIDOf(t, msg)] = true
+		}
+		if !got["7"] || !got["8"] {
+			t.Fatalf("a device of account 1 got orders %v, want 7 and 8", got)
+		}
+	}
+	if msg := other.next(t); orderIDOf(t, msg) != "9" {
+		t.Fatalf("the device of account 2 got %q, want order 9", msg)
+	}
+	a.OrderUpdated(models.Order{ID: 10, OwnerID: 1, Status: models.StatusAccepted}, "")
+	for _, c := range []*rawClient{onA, onB} {
+		if msg := c.next(t); orderIDOf(t, msg) != "10" {
+			t.Fatalf("after 7 and 8 came %q, want order 10 and nothing twice", msg)
+		}
+	}
+}
+
+// orderIDOf is the order_id of an ORDER_UPDATED packet.
+func orderIDOf(t *testing.T, msg string) string {
+	t.Helper()
+	var frame []json.RawMessage
+	var u struct {
+		OrderID json.Number `json:"order_id"`
+	}
+	if !strings.HasPrefix(msg, "42") || json.Unmarshal([]byte(msg[2:]), &frame) != nil || len(frame) != 2 || json.Unmarshal(frame[1], &u) != nil {
+		t.Fatalf("want ORDER_UPDATED, got %q", msg)
+	}
+	return u.OrderID.String()
 }

@@ -22,6 +22,7 @@ const DefaultRedisKey = "socket.io"
 type Redis struct {
 	client  *rds.Client
 	adapter socketio.AdapterConstructor
+	key     string // the channel prefix
 }
 
 // OpenRedis connects to the Redis at url (redis://[user:pass@]host:port/db)
@@ -45,7 +46,7 @@ func OpenRedis(ctx context.Context, url, key string, log *slog.Logger) (*Redis, 
 	}
 	opt := &adapter.RedisAdapterOptions{}
 	opt.SetKey(key)
-	return &Redis{client: client, adapter: &adapter.RedisAdapterBuilder{Redis: rc, Opts: opt}}, nil
+	return &Redis{client: client, adapter: &adapter.RedisAdapterBuilder{Redis: rc, Opts: opt}, key: key}, nil
 }
 
 // Client is the Redis client, for other state nodes share (rate limits).

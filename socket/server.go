@@ -56,7 +56,7 @@ type Config struct {
 	// Node server's (25 s and 20 s). Tests shorten them.
 	PingInterval, PingTimeout time.Duration
 	// Lean serves WebSocket-only Engine.IO 4 connections with the lean
-	// layer (lean.go) rather than the library; not with Redis.
+	// layer (lean.go) rather than the library.
 	Lean bool
 }
 
@@ -65,7 +65,7 @@ type Server struct {
 	cfg     Config
 	io      *socketio.Server
 	handler http.Handler
-	lean    *lean // nil unless cfg.Lean (and no Redis)
+	lean    *lean // nil unless cfg.Lean
 	tokens  *auth.Tokens
 	db      *models.DB
 	log     *slog.Logger
@@ -207,13 +207,13 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 	s.io.Use(s.authenticate)
 	_ = s.io.On("connection", func(args ...any) { s.onConnection(args[0].(*socketio.Socket)) })
 	s.handler = s.io.ServeHandler(opts)
-	// The lean layer (socket/lean.go) does not yet take other nodes'
-	// broadcasts from Redis: with Redis every socket stays the library's.
-	if cfg.Lean && cfg.Redis != nil {
-		log.Warn("LEAN_WEBSOCKET is ignored with REDIS_URL: every connection stays the library's")
-	}
-	if cfg.Lean && cfg.Redis == nil {
+	if cfg.Lean {
 		l, err := newLean(s)
+		if err == nil && cfg.Redis != nil {
+			if err = l.takeRemote(cfg.Redis); err != nil {
+				l.closeAll()
+			}
+		}
 		if err != nil {
 			log.Warn("lean WebSocket layer unavailable: every connection stays the library's", "err", err)
 			return s
