@@ -557,9 +557,6 @@ func (c *leanConn) connect(payload []byte) {
 	c.principal, c.expires, c.room, c.sid = p, expires, room, sid
 	c.connected = s.metrics.connected.WithLabelValues(string(p.Role))
 	c.connected.Inc()
-	// With nothing to replay it joins at once: a live emit that comes
-	// right after the answer reaches it.
-	c.joined = !replay
 	members := append(l.rooms[room], c)
 	if over := len(members) - s.cfg.SocketsPerAccount; over > 0 {
 		evicted = append(evicted, members[:over]...)
@@ -572,11 +569,17 @@ func (c *leanConn) connect(payload []byte) {
 		}
 	}
 	c.send(`40{"sid":"` + sid + `"}`)
-	if replay {
-		// On a goroutine of its own, so that the reader goes on (and sees
-		// the connection close) while the connect waits its turn.
-		queue.Go(func() { c.join(lastSeen) })
+	if !replay {
+		// Nothing to replay: in the room at once, right after the answer
+		// (no event may come before it).
+		l.mu.Lock()
+		c.joined = !c.ended
+		l.mu.Unlock()
+		return
 	}
+	// On a goroutine of its own, so that the reader goes on (and sees the
+	// connection close) while the connect waits its turn.
+	queue.Go(func() { c.join(lastSeen) })
 }
 
 // join replays what the socket missed since lastSeen and joins it to its
