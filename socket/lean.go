@@ -6,8 +6,8 @@ package socket
 // and the load generator) is served by this layer of our own instead of the
 // Socket.IO library, on Go's own netpoller: the upgrade by hand, and no
 // goroutine, no buffer and no library object per idle connection (about a
-// twelfth of the library's live heap per connection, so the collector's
-// marks are a tenth as long: bench/README.md, twenty-sixth round). A
+// fifth of the library's live heap, so the collector's marks are a tenth
+// as long: bench/README.md, twenty-sixth round). A
 // connection's socket waits in one process-wide epoll set whose own fd
 // waits in the runtime's poller (leanpark_linux.go, the way the engine
 // patch's park_linux.go parks its readers); when it is readable, a kept
