@@ -231,15 +231,22 @@ func appendFrame[T string | []byte](b []byte, op byte, payload T) []byte {
 // connection is dropped. Only a connection that is behind has a flusher.
 func (c *leanConn) write(frame []byte) {
 	c.wmu.Lock()
+	err := c.writeLocked(frame)
+	c.wmu.Unlock()
+	c.failed(err)
+}
+
+var errBehind = errors.New("too far behind")
+
+// writeLocked is write with c.wmu held; the caller hands its error to
+// failed once it has let go of c.wmu.
+func (c *leanConn) writeLocked(frame []byte) error {
 	if c.flushing {
 		if len(c.queued)+len(frame) > leanQueueLimit {
-			c.wmu.Unlock()
-			c.drop()
-			return
+			return errBehind
 		}
 		c.queued = append(c.queued, frame...)
-		c.wmu.Unlock()
-		return
+		return nil
 	}
 	var n int
 	var werr error
@@ -257,16 +264,25 @@ func (c *leanConn) write(frame []byte) {
 		n, werr = 0, nil
 	}
 	if werr != nil {
-		c.wmu.Unlock()
-		c.close("transport error")
-		return
+		return werr
 	}
 	if n < len(frame) {
 		c.queued = append(c.queued[:0], frame[n:]...)
 		c.flushing = true
 		queue.Go(c.flush)
 	}
-	c.wmu.Unlock()
+	return nil
+}
+
+// failed closes the connection after a write that failed (err not nil).
+func (c *leanConn) failed(err error) {
+	switch {
+	case err == nil:
+	case errors.Is(err, errBehind):
+		c.drop()
+	default:
+		c.close("transport error")
+	}
 }
 
 // leanQueueLimit is how far behind a connection may fall, in bytes.
@@ -568,15 +584,22 @@ func (c *leanConn) connect(payload []byte) {
 			s.metrics.dropped.WithLabelValues("too_many_sockets").Inc()
 		}
 	}
-	c.send(`40{"sid":"` + sid + `"}`)
+	var buf [64]byte
+	answer := appendFrame(buf[:0], 0x1, `40{"sid":"`+sid+`"}`)
 	if !replay {
-		// Nothing to replay: in the room at once, right after the answer
-		// (no event may come before it).
+		// Nothing to replay: in the room at once, with the answer written
+		// before anything a broadcast writes (it waits for c.wmu), so that
+		// no emit is missed after the answer, and none comes before it.
+		c.wmu.Lock()
 		l.mu.Lock()
 		c.joined = !c.ended
 		l.mu.Unlock()
+		err := c.writeLocked(answer)
+		c.wmu.Unlock()
+		c.failed(err)
 		return
 	}
+	c.write(answer)
 	// On a goroutine of its own, so that the reader goes on (and sees the
 	// connection close) while the connect waits its turn.
 	queue.Go(func() { c.join(lastSeen) })
