@@ -18,7 +18,7 @@ import (
 	"github.com/orderbell/orderbell/models"
 )
 
-// The lean layer (experiment/lean-netpoll): a socket with a valid token
+// The lean layer (lean.go): a socket with a valid token
 // joins its account's room and gets what is sent there, and only that;
 // a forged token is refused as the library refuses it.
 func TestLeanDeliversToTheAccountOnly(t *testing.T) {
