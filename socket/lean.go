@@ -61,9 +61,10 @@ import (
 const leanStep = 10 * time.Millisecond
 
 type lean struct {
-	s     *Server
-	watch *leanWatcher
-	stop  chan struct{}
+	s                         *Server
+	watch                     *leanWatcher
+	stop                      chan struct{}
+	pingInterval, pingTimeout time.Duration
 
 	mu      sync.Mutex
 	rooms   map[string][]*leanConn // an account's sockets from their CONNECT, oldest first (broadcasts reach the joined)
@@ -112,31 +113,27 @@ func newLean(s *Server) (*lean, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := max(1, int(s.pingInterval()/leanStep))
-	l := &lean{s: s, watch: w, stop: make(chan struct{}), rooms: map[string][]*leanConn{}, buckets: make([][]*leanConn, steps)}
+	// The heartbeat the library's engine runs with (its defaults, or
+	// Config's), so both kinds of connection are told and held to the same.
+	opts := s.io.Engine().Opts()
+	l := &lean{
+		s: s, watch: w, stop: make(chan struct{}), rooms: map[string][]*leanConn{},
+		pingInterval: opts.PingInterval(), pingTimeout: opts.PingTimeout(),
+	}
+	l.buckets = make([][]*leanConn, max(1, int(l.pingInterval/leanStep)))
 	go l.pings()
 	return l, nil
 }
 
-func (s *Server) pingInterval() time.Duration {
-	if s.cfg.PingInterval > 0 {
-		return s.cfg.PingInterval
-	}
-	return 25 * time.Second
-}
-
-func (s *Server) pingTimeout() time.Duration {
-	if s.cfg.PingTimeout > 0 {
-		return s.cfg.PingTimeout
-	}
-	return 20 * time.Second
-}
-
-// takes reports whether r is a connection the lean layer serves.
+// takes reports whether r is a connection the lean layer serves. Every
+// request to the endpoint asks (the library's polls too): the header is
+// looked at before the query is parsed.
 func (l *lean) takes(r *http.Request) bool {
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return false
+	}
 	q := r.URL.Query()
-	return q.Get("EIO") == "4" && q.Get("transport") == "websocket" && q.Get("sid") == "" &&
-		strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+	return q.Get("EIO") == "4" && q.Get("transport") == "websocket" && q.Get("sid") == ""
 }
 
 const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -177,8 +174,8 @@ func (l *lean) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = rc.Control(func(fd uintptr) { c.fd = int32(fd) })
 	open := `0{"sid":"` + utils.Base64Id().GenerateId() + `","upgrades":[],"pingInterval":` +
-		strconv.FormatInt(l.s.pingInterval().Milliseconds(), 10) + `,"pingTimeout":` +
-		strconv.FormatInt(l.s.pingTimeout().Milliseconds(), 10) + `,"maxPayload":` +
+		strconv.FormatInt(l.pingInterval.Milliseconds(), 10) + `,"pingTimeout":` +
+		strconv.FormatInt(l.pingTimeout.Milliseconds(), 10) + `,"maxPayload":` +
 		strconv.FormatInt(l.s.cfg.MaxMessageBytes, 10) + `}`
 	resp := make([]byte, 0, 256)
 	resp = append(resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
@@ -520,43 +517,19 @@ func (c *leanConn) connect(payload []byte) {
 		c.send("44" + ns + `,{"message":"Invalid namespace"}`)
 		return
 	}
-	var a struct {
-		Token    json.RawMessage `json:"token"`
-		LastSeen json.RawMessage `json:"last_notification_id"`
-	}
-	if len(payload) > 0 && json.Unmarshal(payload, &a) != nil {
+	var authPayload map[string]any
+	if len(payload) > 0 && json.Unmarshal(payload, &authPayload) != nil {
 		c.refuse(auth.ErrInvalidToken)
 		return
 	}
-	token := c.cookie
+	cookie := c.cookie
 	c.cookie = ""
-	if a.Token != nil {
-		if err := json.Unmarshal(a.Token, &token); err != nil {
-			c.refuse(auth.ErrInvalidToken)
-			return
-		}
-	}
-	if token == "" {
-		c.refuse(errNoToken)
-		return
-	}
-	p, expires, err := s.tokens.Parse(token)
+	cred, err := s.login(authPayload, func() string { return cookie })
 	if err != nil {
 		c.refuse(err)
 		return
 	}
-	var lastSeen int64
-	replay := false
-	if a.LastSeen != nil && string(a.LastSeen) != "null" {
-		var v any
-		_ = json.Unmarshal(a.LastSeen, &v)
-		id, ok := wholeNumber(v)
-		if !ok {
-			c.refuse(errBadLastSeen)
-			return
-		}
-		lastSeen, replay = id, true
-	}
+	p, lastSeen, replay := cred.principal, cred.lastSeen, cred.replay
 
 	// As the library does: listed (and the account's oldest sockets past
 	// the limit disconnected) and answered first; then, behind the
@@ -570,7 +543,7 @@ func (c *leanConn) connect(payload []byte) {
 		l.mu.Unlock()
 		return
 	}
-	c.principal, c.expires, c.room, c.sid = p, expires, room, sid
+	c.principal, c.expires, c.room, c.sid = p, cred.expires, room, sid
 	c.connected = s.metrics.connected.WithLabelValues(string(p.Role))
 	c.connected.Inc()
 	members := append(l.rooms[room], c)
@@ -650,11 +623,20 @@ func (c *leanConn) refuse(err error) {
 
 // emit sends one event to this socket alone.
 func (c *leanConn) emit(event string, payload any) {
-	body, err := json.Marshal([]any{event, payload})
-	if err != nil {
-		return
+	if frame, err := eventFrame(event, payload); err == nil {
+		c.write(frame)
 	}
-	c.write(appendFrame(make([]byte, 0, len(body)+12), 0x1, append([]byte("42"), body...)))
+}
+
+// eventFrame is the WebSocket frame of the Socket.IO EVENT packet
+// 42["event",payload].
+func eventFrame(event string, payload any) ([]byte, error) {
+	body, err := json.Marshal([2]any{event, payload})
+	if err != nil {
+		return nil, err
+	}
+	msg := append(make([]byte, 0, len(body)+2), "42"...)
+	return appendFrame(make([]byte, 0, len(body)+12), 0x1, append(msg, body...)), nil
 }
 
 // event handles the client's own emits: the legacy SUBMIT_ORDER and
@@ -710,7 +692,7 @@ func (l *lean) pings() {
 	frame := appendFrame(pingBuf[:0], 0x1, "2")
 	tick := time.NewTicker(leanStep)
 	defer tick.Stop()
-	timeout := l.s.pingTimeout().Nanoseconds()
+	timeout := l.pingTimeout.Nanoseconds()
 	perSweep := (len(l.buckets)*int(leanStep) + int(sweepEvery) - 1) / int(sweepEvery)
 	var due, unjoined, expired []*leanConn
 	for step, swept := 0, 0; ; step = (step + 1) % len(l.buckets) {
@@ -790,20 +772,13 @@ func (l *lean) broadcast(room, except, event string, payload any) {
 		return
 	}
 	var seenID int64 = -1
-	if id, ok := strings.CutPrefix(except, "notification:"); ok {
+	if id, ok := strings.CutPrefix(except, seenRoomPrefix); ok {
 		seenID, _ = strconv.ParseInt(id, 10, 64)
 	}
-	body, err := json.Marshal(payload)
+	frame, err := eventFrame(event, payload)
 	if err != nil {
 		return
 	}
-	msg := make([]byte, 0, len(event)+len(body)+8)
-	msg = append(msg, `42["`...)
-	msg = append(msg, event...)
-	msg = append(msg, `",`...)
-	msg = append(msg, body...)
-	msg = append(msg, ']')
-	frame := appendFrame(make([]byte, 0, len(msg)+10), 0x1, msg)
 	now := time.Now()
 	for _, c := range members {
 		if c.sid == except || (seenID >= 0 && c.wasReplayed(seenID, now)) {

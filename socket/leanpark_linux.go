@@ -50,17 +50,11 @@ func (w *leanWatcher) arm(c *leanConn) error {
 	if w.closed {
 		return os.ErrClosed
 	}
-	_, known := w.conns[c.fd]
+	// A socket armed before is still in the set, disarmed; a new one is not.
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT, Fd: c.fd}
-	op := syscall.EPOLL_CTL_MOD
-	if !known {
-		op = syscall.EPOLL_CTL_ADD
-	}
-	err := syscall.EpollCtl(w.epfd, op, int(c.fd), &ev)
+	err := syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_MOD, int(c.fd), &ev)
 	if err == syscall.ENOENT {
 		err = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_ADD, int(c.fd), &ev)
-	} else if err == syscall.EEXIST {
-		err = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_MOD, int(c.fd), &ev)
 	}
 	if err != nil {
 		delete(w.conns, c.fd) // closed meanwhile: keep no entry for its fd

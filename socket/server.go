@@ -131,10 +131,7 @@ type delivery struct {
 // sockets are 10,000 of these).
 type session struct {
 	// What the handshake established.
-	principal models.Principal
-	expires   time.Time
-	lastSeen  int64
-	replay    bool
+	credentials
 
 	// Set when the socket connects (onConnection).
 	s         *Server
@@ -290,33 +287,58 @@ func refusal(err error) string {
 }
 
 func (s *Server) handshake(sock *socketio.Socket) (*session, error) {
-	authPayload := sock.Auth() // not Handshake(): that copies every header (patched library)
+	// sock.Auth, not Handshake(): that copies every header (patched library).
+	c, err := s.login(sock.Auth(), func() string {
+		if c, err := sock.Request().Request().Cookie(auth.CookieName); err == nil {
+			return c.Value
+		}
+		return ""
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &session{credentials: c}, nil
+}
+
+// credentials are what a CONNECT established: who, until when, and what
+// to replay.
+type credentials struct {
+	principal models.Principal
+	expires   time.Time
+	lastSeen  int64
+	replay    bool
+}
+
+// login reads a CONNECT's auth payload, for the library's sockets and the
+// lean layer's alike: the token from auth.token or, when there is none,
+// the cookie (asked for only then), and auth.last_notification_id.
+func (s *Server) login(authPayload map[string]any, cookie func() string) (credentials, error) {
 	var token string
 	if raw, ok := authPayload["token"]; ok {
 		t, isString := raw.(string)
 		if !isString {
-			return nil, fmt.Errorf("%w: auth.token is not a string", auth.ErrInvalidToken)
+			return credentials{}, fmt.Errorf("%w: auth.token is not a string", auth.ErrInvalidToken)
 		}
 		token = t
-	} else if c, err := sock.Request().Request().Cookie(auth.CookieName); err == nil {
-		token = c.Value
+	} else {
+		token = cookie()
 	}
 	if token == "" {
-		return nil, errNoToken
+		return credentials{}, errNoToken
 	}
 	p, expires, err := s.tokens.Parse(token)
 	if err != nil {
-		return nil, err
+		return credentials{}, err
 	}
-	sess := &session{principal: p, expires: expires}
+	c := credentials{principal: p, expires: expires}
 	if raw, ok := authPayload["last_notification_id"]; ok && raw != nil {
 		id, ok := wholeNumber(raw)
 		if !ok {
-			return nil, errBadLastSeen
+			return credentials{}, errBadLastSeen
 		}
-		sess.lastSeen, sess.replay = id, true
+		c.lastSeen, c.replay = id, true
 	}
-	return sess, nil
+	return c, nil
 }
 
 // wholeNumber reads a non-negative integer sent as a JSON number or a
@@ -476,8 +498,10 @@ const seenFor = time.Minute
 
 // seenRoom holds the sockets that were replayed alert id.
 func seenRoom(id int64) socketio.Room {
-	return socketio.Room("notification:" + strconv.FormatInt(id, 10))
+	return socketio.Room(seenRoomPrefix + strconv.FormatInt(id, 10))
 }
+
+const seenRoomPrefix = "notification:"
 
 // missed loads the alerts a reconnecting device missed.
 func (s *Server) missed(sess *session) ([]models.Notification, error) {
