@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/orderbell/orderbell/auth"
 	"github.com/orderbell/orderbell/models"
 )
 
@@ -100,18 +102,10 @@ func TestLeanSlowReaderHoldsUpNoOne(t *testing.T) {
 	}
 	connect(slowID) // and never read again
 	fast := connect(fastID)
-	members := func() int {
-		ts.lean.mu.Lock()
-		defer ts.lean.mu.Unlock()
-		n := 0
-		for _, b := range ts.lean.buckets {
-			n += len(b)
-		}
-		return n
-	}
+	conns := func() int { n, _ := leanHeld(ts.Server); return n }
 
 	sent := 0
-	for ; members() == 2; sent++ {
+	for ; conns() == 2; sent++ {
 		if sent == 200_000 {
 			t.Fatal("the slow socket was not dropped after 200,000 deliveries")
 		}
@@ -195,16 +189,8 @@ func TestLeanNoSocketOutlivesItsConnection(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	left := func() (conns, rooms int) {
-		s.lean.mu.Lock()
-		defer s.lean.mu.Unlock()
-		for _, b := range s.lean.buckets {
-			conns += len(b)
-		}
-		return conns, len(s.lean.rooms)
-	}
 	pollUntil(t, 20*time.Second, "every connection and socket to be gone", func() bool {
-		conns, rooms := left()
+		conns, rooms := leanHeld(s.Server)
 		return conns == 0 && rooms == 0 && testutil.ToFloat64(s.metrics.connected.WithLabelValues("owner")) == 0
 	})
 	pollUntil(t, 5*time.Second, "every end to be counted", func() bool {
@@ -274,4 +260,55 @@ func orderIDOf(t *testing.T, msg string) string {
 		t.Fatalf("want ORDER_UPDATED, got %q", msg)
 	}
 	return u.OrderID.String()
+}
+
+// leanHeld is what the lean layer holds: its connections (in the ping
+// ring) and the accounts it lists sockets under; none without the layer.
+func leanHeld(s *Server) (conns, accounts int) {
+	if s.lean == nil {
+		return 0, 0
+	}
+	s.lean.mu.Lock()
+	defer s.lean.mu.Unlock()
+	for _, b := range s.lean.buckets {
+		conns += len(b)
+	}
+	return conns, len(s.lean.rooms)
+}
+
+// The accessToken cookie logs a lean socket in when auth carries no token
+// (SPEC §4: browsers); with neither, or a forged cookie, the CONNECT is
+// refused as "unauthorized", and the connection, closed by the connect
+// timeout, leaves nothing behind.
+func TestLeanCookieHandshake(t *testing.T) {
+	s := newTestServer(t, Config{Lean: true, ConnectTimeout: 300 * time.Millisecond})
+	cookie := func(token string) http.Header {
+		return http.Header{"Cookie": {auth.CookieName + "=" + token}}
+	}
+	if _, answer := handshakeHeader(t, s.url, cookie(s.token(t, 1)), map[string]any{}); !strings.HasPrefix(answer, `40{"sid":"`) {
+		t.Fatalf("CONNECT with the cookie: %q", answer)
+	}
+	for name, header := range map[string]http.Header{"no token": nil, "forged cookie": cookie(s.token(t, 1) + "x")} {
+		c, answer := handshakeHeader(t, s.url, header, map[string]any{})
+		if answer != `44{"message":"unauthorized"}` {
+			t.Fatalf("%s: %q, want the refusal", name, answer)
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for {
+			_, data, err := c.conn.ReadMessage()
+			if err != nil {
+				if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+					t.Fatalf("%s: the refused connection was still open after 10 s", name)
+				}
+				break
+			}
+			if string(data) != "2" {
+				t.Fatalf("%s: the refused connection got %q", name, data)
+			}
+		}
+	}
+	pollUntil(t, 5*time.Second, "the refused connections to be let go", func() bool {
+		conns, accounts := leanHeld(s.Server)
+		return conns == 1 && accounts == 1 // the one logged in
+	})
 }
