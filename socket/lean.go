@@ -1,9 +1,10 @@
 package socket
 
-// The lean WebSocket layer, off unless Config.Lean (LEAN_WEBSOCKET=true):
-// every WebSocket-only Engine.IO 4 connection (no sid,
-// transport=websocket: socket.io-client v4 told transports: ['websocket'],
-// and the load generator) is served by this layer of our own instead of the
+// The lean layer, on with Config.Lean (LEAN_WEBSOCKET, on by default):
+// every Engine.IO 4 connection, whether it opens a WebSocket directly
+// (socket.io-client v4 told transports: ['websocket'], and the load
+// generator) or starts with long-polling and upgrades (the pages' own
+// client: leanpoll.go), is served by this layer of our own instead of the
 // Socket.IO library, on Go's own netpoller: the upgrade by hand, and no
 // goroutine, no buffer and no library object per idle connection (about a
 // fifth of the library's live heap, so the collector's marks are a tenth
@@ -12,10 +13,10 @@ package socket
 // waits in the runtime's poller (leanpark_linux.go, the way the engine
 // patch's park_linux.go parks its readers); when it is readable, a kept
 // goroutine reads what is there without blocking (a raw read on the
-// non-blocking fd), handles the frames, and arms the socket again. Every
-// other connection (long-polling and its upgrade, which is how the pages'
-// own client connects; Engine.IO 3) stays the library's, and broadcasts
-// reach both.
+// non-blocking fd), handles the frames, and arms the socket again. What
+// stays the library's: Engine.IO 3 (socket.io-client v2), JSONP, and
+// cross-origin polling when CORS_ORIGINS is set (the library answers its
+// CORS); broadcasts reach both.
 //
 // What it serves: the open packet; the CONNECT with auth.token (or the
 // cookie) and last_notification_id, refused as the library refuses it; the
@@ -25,10 +26,9 @@ package socket
 // with their acks and the emit limit; pings in a ring of 10 ms steps, each
 // socket at a random step, its pong timeout checked there; the connect
 // timeout and the login's expiry, at a sweep every second; every broadcast
-// written to it too;
-// the connected gauge and the disconnect counters. Not yet: long-polling
-// and the upgrade, Engine.IO 3, binary packets (a connection that sends one is closed; orderbell's clients send
-// none).
+// written to it too; the connected gauge and the disconnect counters. Not
+// served: binary packets (a connection that sends one is closed;
+// orderbell's clients send none).
 
 import (
 	"context"
@@ -68,20 +68,23 @@ type lean struct {
 
 	mu      sync.Mutex
 	rooms   map[string][]*leanConn // an account's sockets from their CONNECT, oldest first (broadcasts reach the joined)
+	polling map[string]*leanConn   // polling sessions by their Engine.IO sid, until they upgrade or end
 	buckets [][]*leanConn          // the pinger's ring; every socket is in one
 	closing bool
 }
 
 // leanConn is one connection: all orderbell keeps of it, with its net.Conn.
 type leanConn struct {
-	l    *lean
-	conn net.Conn
-	rc   syscall.RawConn
-	fd   int32
+	l *lean
 
 	wmu      sync.Mutex // one frame at a time
-	flushing bool       // under wmu: a flusher has queued output to write
-	queued   []byte     // under wmu: what the flusher writes next
+	conn     net.Conn   // the WebSocket; set under wmu for a polling session that upgrades
+	rc       syscall.RawConn
+	fd       int32
+	gone     atomic.Bool // closed: the watcher arms it no more
+	poll     *leanPoll   // under wmu: a polling session's state, nil on a WebSocket (leanpoll.go)
+	flushing bool        // under wmu: a flusher has queued output to write
+	queued   []byte      // under wmu: what the flusher writes next
 
 	pingedAt atomic.Int64 // the unanswered ping's time (UnixNano), 0 when answered
 
@@ -117,7 +120,8 @@ func newLean(s *Server) (*lean, error) {
 	// Config's), so both kinds of connection are told and held to the same.
 	opts := s.io.Engine().Opts()
 	l := &lean{
-		s: s, watch: w, stop: make(chan struct{}), rooms: map[string][]*leanConn{},
+		s: s, watch: w, stop: make(chan struct{}),
+		rooms: map[string][]*leanConn{}, polling: map[string]*leanConn{},
 		pingInterval: opts.PingInterval(), pingTimeout: opts.PingTimeout(),
 	}
 	l.buckets = make([][]*leanConn, max(1, int(l.pingInterval/leanStep)))
@@ -125,82 +129,102 @@ func newLean(s *Server) (*lean, error) {
 	return l, nil
 }
 
-// takes reports whether r is a connection the lean layer serves. Every
-// request to the endpoint asks (the library's polls too): the header is
-// looked at before the query is parsed.
-func (l *lean) takes(r *http.Request) bool {
-	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-		return false
-	}
-	q := r.URL.Query()
-	return q.Get("EIO") == "4" && q.Get("transport") == "websocket" && q.Get("sid") == ""
-}
-
 const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-func (l *lean) serve(w http.ResponseWriter, r *http.Request) {
+// hijackWebSocket answers a WebSocket handshake with 101 Switching
+// Protocols, then first (when not nil), and hands over the connection.
+func hijackWebSocket(w http.ResponseWriter, r *http.Request, first []byte) (net.Conn, syscall.RawConn, bool) {
 	key := r.Header.Get("Sec-WebSocket-Key")
 	if r.Method != http.MethodGet || key == "" || r.Header.Get("Sec-WebSocket-Version") != "13" {
 		http.Error(w, "bad WebSocket handshake", http.StatusBadRequest)
-		return
+		return nil, nil, false
 	}
 	h := sha1.Sum([]byte(key + wsGUID))
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		http.Error(w, "cannot upgrade", http.StatusInternalServerError)
-		return
+		return nil, nil, false
 	}
 	conn, brw, err := hj.Hijack()
 	if err != nil {
-		return
+		return nil, nil, false
 	}
-	if brw.Reader.Buffered() > 0 { // a client that did not wait for the 101
+	var rc syscall.RawConn
+	if sc, ok := conn.(syscall.Conn); ok && brw.Reader.Buffered() == 0 { // a client that did not wait for the 101: none of ours
+		rc, err = sc.SyscallConn()
+	}
+	if rc == nil || err != nil {
 		_ = conn.Close()
-		return
+		return nil, nil, false
 	}
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
-		_ = conn.Close()
-		return
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		_ = conn.Close()
-		return
-	}
-	c := &leanConn{l: l, conn: conn, rc: rc, opened: time.Now()}
-	if ck, err := r.Cookie(auth.CookieName); err == nil {
-		c.cookie = ck.Value
-	}
-	_ = rc.Control(func(fd uintptr) { c.fd = int32(fd) })
-	open := `0{"sid":"` + utils.Base64Id().GenerateId() + `","upgrades":[],"pingInterval":` +
-		strconv.FormatInt(l.pingInterval.Milliseconds(), 10) + `,"pingTimeout":` +
-		strconv.FormatInt(l.pingTimeout.Milliseconds(), 10) + `,"maxPayload":` +
-		strconv.FormatInt(l.s.cfg.MaxMessageBytes, 10) + `}`
 	resp := make([]byte, 0, 256)
 	resp = append(resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	resp = base64.StdEncoding.AppendEncode(resp, h[:])
 	resp = append(resp, "\r\n\r\n"...)
-	resp = appendFrame(resp, 0x1, open)
+	if first != nil {
+		resp = appendFrame(resp, 0x1, first)
+	}
 	if _, err := conn.Write(resp); err != nil {
+		_ = conn.Close()
+		return nil, nil, false
+	}
+	return conn, rc, true
+}
+
+// openPacket is Engine.IO's open packet for session sid.
+func (l *lean) openPacket(sid, upgrades string) []byte {
+	b := make([]byte, 0, 160)
+	b = append(b, `0{"sid":"`...)
+	b = append(b, sid...)
+	b = append(b, `","upgrades":`...)
+	b = append(b, upgrades...)
+	b = append(b, `,"pingInterval":`...)
+	b = strconv.AppendInt(b, l.pingInterval.Milliseconds(), 10)
+	b = append(b, `,"pingTimeout":`...)
+	b = strconv.AppendInt(b, l.pingTimeout.Milliseconds(), 10)
+	b = append(b, `,"maxPayload":`...)
+	b = strconv.AppendInt(b, l.s.cfg.MaxMessageBytes, 10)
+	return append(b, '}')
+}
+
+// serve serves a WebSocket opened directly: the open packet with the 101.
+func (l *lean) serve(w http.ResponseWriter, r *http.Request) {
+	var cookie string
+	if ck, err := r.Cookie(auth.CookieName); err == nil {
+		cookie = ck.Value
+	}
+	conn, rc, ok := hijackWebSocket(w, r, l.openPacket(utils.Base64Id().GenerateId(), "[]"))
+	if !ok {
+		return
+	}
+	c := &leanConn{l: l, conn: conn, rc: rc, cookie: cookie, opened: time.Now()}
+	_ = rc.Control(func(fd uintptr) { c.fd = int32(fd) })
+	if !l.add(c) {
 		_ = conn.Close()
 		return
 	}
+	if err := l.watch.arm(c); err != nil {
+		c.close("transport error")
+	}
+}
+
+// add puts a new connection in the pinger's ring (and a polling session
+// in l.polling); false once the layer is closing.
+func (l *lean) add(c *leanConn) bool {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.closing {
-		l.mu.Unlock()
-		_ = conn.Close()
-		return
+		return false
 	}
 	// At a random step of the ring: devices that connect together are
 	// pinged apart, and the first ping comes within one interval.
 	c.bucket = rand.IntN(len(l.buckets))
 	c.slot = len(l.buckets[c.bucket])
 	l.buckets[c.bucket] = append(l.buckets[c.bucket], c)
-	l.mu.Unlock()
-	if err := l.watch.arm(c); err != nil {
-		c.close("transport error")
+	if c.poll != nil {
+		l.polling[c.poll.sid] = c
 	}
+	return true
 }
 
 // appendFrame appends an unmasked server frame of opcode op.
@@ -238,6 +262,9 @@ var errBehind = errors.New("too far behind")
 // writeLocked is write with c.wmu held; the caller hands its error to
 // failed once it has let go of c.wmu.
 func (c *leanConn) writeLocked(frame []byte) error {
+	if c.poll != nil {
+		return c.poll.queue(frame)
+	}
 	if c.flushing {
 		if len(c.queued)+len(frame) > leanQueueLimit {
 			return errBehind
@@ -366,8 +393,26 @@ func (c *leanConn) close(reason string) bool {
 	b[len(b)-1] = nil
 	l.buckets[c.bucket] = b[:len(b)-1]
 	l.mu.Unlock()
+	c.gone.Store(true)
+	c.wmu.Lock()
+	conn, p := c.conn, c.poll
+	var probe net.Conn
+	if p != nil {
+		// The next GET gets what is queued and the close packet.
+		p.closed = true
+		probe, p.probe = p.probe, nil
+		p.wake()
+	}
+	c.wmu.Unlock()
+	if p != nil {
+		l.forgetSession(p.sid)
+		if probe != nil {
+			_ = probe.Close()
+		}
+		return ended
+	}
 	l.watch.forget(c) // before the fd can be someone else's
-	_ = c.conn.Close()
+	_ = conn.Close()
 	return ended
 }
 
@@ -417,15 +462,24 @@ func (c *leanConn) readReady() {
 			data = append(c.pending, data...)
 			c.pending = nil
 		}
-		rest, err := c.frames(data)
-		if err != nil {
-			c.close(err.Error())
+		if !c.take(data) {
 			return
 		}
-		if len(rest) > 0 {
-			c.pending = append([]byte(nil), rest...)
-		}
 	}
+}
+
+// take handles the whole frames of data and keeps the rest for the next
+// read; it reports false when it closed the connection.
+func (c *leanConn) take(data []byte) bool {
+	rest, err := c.frames(data)
+	if err != nil {
+		c.close(err.Error())
+		return false
+	}
+	if len(rest) > 0 {
+		c.pending = append([]byte(nil), rest...)
+	}
+	return true
 }
 
 var (
@@ -434,36 +488,54 @@ var (
 	errLeft       = errors.New("client namespace disconnect")
 )
 
+// nextFrame reads the client frame at the start of data: its opcode, its
+// unmasked payload (unmasked in place; nil while the frame is not whole)
+// and what follows it. An error is a frame no client of ours sends: not
+// masked, fragmented, or longer than limit.
+func nextFrame(data []byte, limit int64) (op byte, payload, rest []byte, err error) {
+	if len(data) < 2 {
+		return 0, nil, data, nil
+	}
+	op, fin, masked := data[0]&0x0f, data[0]&0x80 != 0, data[1]&0x80 != 0
+	n, i := uint64(data[1]&0x7f), 2
+	switch n {
+	case 126:
+		if len(data) < 4 {
+			return 0, nil, data, nil
+		}
+		n, i = uint64(binary.BigEndian.Uint16(data[2:])), 4
+	case 127:
+		if len(data) < 10 {
+			return 0, nil, data, nil
+		}
+		n, i = binary.BigEndian.Uint64(data[2:]), 10
+	}
+	if !masked || !fin || n > uint64(limit) {
+		return 0, nil, nil, errTransport
+	}
+	if uint64(len(data)) < uint64(i)+4+n {
+		return 0, nil, data, nil
+	}
+	mask := data[i : i+4]
+	payload = data[i+4 : i+4+int(n) : i+4+int(n)]
+	for j := range payload {
+		payload[j] ^= mask[j&3]
+	}
+	return op, payload, data[i+4+int(n):], nil
+}
+
 // frames handles the whole client frames at the start of data and returns
 // what is left of it; an error is the reason to close.
 func (c *leanConn) frames(data []byte) ([]byte, error) {
-	for len(data) >= 2 {
-		op, fin, masked := data[0]&0x0f, data[0]&0x80 != 0, data[1]&0x80 != 0
-		n, i := uint64(data[1]&0x7f), 2
-		switch n {
-		case 126:
-			if len(data) < 4 {
-				return data, nil
-			}
-			n, i = uint64(binary.BigEndian.Uint16(data[2:])), 4
-		case 127:
-			if len(data) < 10 {
-				return data, nil
-			}
-			n, i = binary.BigEndian.Uint64(data[2:]), 10
+	for {
+		op, payload, rest, err := nextFrame(data, c.l.s.cfg.MaxMessageBytes)
+		if err != nil {
+			return nil, err
 		}
-		if !masked || !fin || n > uint64(c.l.s.cfg.MaxMessageBytes) {
-			return nil, errTransport // fragmented messages too: no client of ours sends them
+		if payload == nil {
+			return rest, nil
 		}
-		if uint64(len(data)) < uint64(i)+4+n {
-			return data, nil
-		}
-		mask := data[i : i+4]
-		payload := data[i+4 : i+4+int(n)]
-		for j := range payload {
-			payload[j] ^= mask[j&3]
-		}
-		data = data[i+4+int(n):]
+		data = rest
 		switch op {
 		case 0x1:
 			if err := c.message(payload); err != nil {
@@ -481,7 +553,6 @@ func (c *leanConn) frames(data []byte) ([]byte, error) {
 			return nil, errTransport // binary packets too: orderbell's clients send none
 		}
 	}
-	return data, nil
 }
 
 // message handles one Engine.IO packet.

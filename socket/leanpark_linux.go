@@ -47,7 +47,7 @@ func newLeanWatcher() (*leanWatcher, error) {
 func (w *leanWatcher) arm(c *leanConn) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed {
+	if w.closed || c.gone.Load() {
 		return os.ErrClosed
 	}
 	// A socket armed before is still in the set, disarmed; a new one is not.

@@ -55,8 +55,9 @@ type Config struct {
 	// PingInterval and PingTimeout are Engine.IO's heartbeat; defaults the
 	// Node server's (25 s and 20 s). Tests shorten them.
 	PingInterval, PingTimeout time.Duration
-	// Lean serves WebSocket-only Engine.IO 4 connections with the lean
-	// layer (lean.go) rather than the library.
+	// Lean serves Engine.IO 4 connections (WebSocket, and long-polling
+	// with its upgrade) with the lean layer (lean.go, leanpoll.go) rather
+	// than the library.
 	Lean bool
 }
 
@@ -218,11 +219,9 @@ func NewServer(cfg Config, tokens *auth.Tokens, db *models.DB, log *slog.Logger)
 		s.lean = l
 		lib := s.handler
 		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if s.lean.takes(r) {
-				s.lean.serve(w, r)
-				return
+			if !s.lean.serveHTTP(w, r) {
+				lib.ServeHTTP(w, r)
 			}
-			lib.ServeHTTP(w, r)
 		})
 	}
 	return s
