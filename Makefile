@@ -34,8 +34,9 @@ test-go:
 	go test -count=1 -run '^TestReadFromAllocatesOnlyItsCopy$$' -v github.com/zishang520/socket.io/v3/pkg/types
 	# stacks per idle connection, which -race's larger stack guard inflates
 	go test -count=1 -run '^TestIdleReaderStacks$$' -v ./socket/
-	# the socket suite again with the lean WebSocket layer on (socket/lean.go),
-	# but for the tests that look inside the library's own objects
+	# the socket suite again with the lean layer on (socket/lean.go, what
+	# orderbell runs by default), but for the tests that look inside the
+	# library's own objects
 	ORDERBELL_TEST_LEAN=1 go test -count=1 -race -skip '$(LIBRARY_ONLY_TESTS)' ./socket/
 	# bench/traceslices, a module of its own (golang.org/x/exp/trace)
 	cd bench/traceslices && go test -count=1 -race ./...
@@ -62,5 +63,6 @@ npm:
 test-e2e: build npm
 	cd test && ORDERBELL_BIN=$(BIN) ORDERBELL_DATABASE=sqlite npm test
 	cd test && ORDERBELL_BIN=$(BIN) ORDERBELL_DATABASE=mysql npm test
-	# and with the lean WebSocket layer on (socket/lean.go)
-	cd test && ORDERBELL_BIN=$(BIN) ORDERBELL_DATABASE=sqlite ORDERBELL_LEAN_WEBSOCKET=true npm test
+	# and with the lean layer off: the library alone, as it still serves
+	# socket.io-client v2 and cross-origin polling
+	cd test && ORDERBELL_BIN=$(BIN) ORDERBELL_DATABASE=sqlite ORDERBELL_LEAN_WEBSOCKET=false npm test

@@ -67,7 +67,7 @@ type config struct {
 	LogFormat      string        `env:"LOG_FORMAT" envDefault:"text"`
 	ShutdownGrace  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s"`
 	PprofAddr      string        `env:"PPROF_ADDR"`
-	LeanWebSocket  bool          `env:"LEAN_WEBSOCKET"`
+	LeanWebSocket  bool          `env:"LEAN_WEBSOCKET" envDefault:"true"`
 }
 
 func run(ctx context.Context, stdout io.Writer) error {
@@ -79,7 +79,7 @@ func run(ctx context.Context, stdout io.Writer) error {
 
 	log.Info("configuration", "addr", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
 		"database", redact(cfg.DatabaseURL), "redis", redact(cfg.RedisURL), "cors_origins", cfg.CORSOrigins,
-		"cookie_secure", cfg.CookieSecure, "token_ttl", cfg.TokenTTL)
+		"cookie_secure", cfg.CookieSecure, "token_ttl", cfg.TokenTTL, "lean_websocket", cfg.LeanWebSocket)
 	key := []byte(cfg.AccessTokenKey)
 	if len(key) == 0 {
 		key = randomKey()

@@ -34,7 +34,7 @@ func TestRunsWithNoConfiguration(t *testing.T) {
 	}()
 
 	// Read the log until the server listens, noting what came before.
-	var warned bool
+	var warned, lean bool
 	var demo []string
 	addr := ""
 	listening := regexp.MustCompile(`msg=listening addr=(\S+)`)
@@ -44,6 +44,8 @@ func TestRunsWithNoConfiguration(t *testing.T) {
 		switch {
 		case strings.Contains(line, "ACCESS_TOKEN_KEY is not set"):
 			warned = true
+		case strings.Contains(line, "msg=configuration"):
+			lean = strings.Contains(line, "lean_websocket=true")
 		case strings.Contains(line, "msg=\"demo login\""):
 			demo = append(demo, line)
 		case listening.MatchString(line):
@@ -57,6 +59,9 @@ func TestRunsWithNoConfiguration(t *testing.T) {
 	}
 	if !warned {
 		t.Error("no warning that the random ACCESS_TOKEN_KEY will not survive a restart")
+	}
+	if !lean {
+		t.Error("the configuration logged does not have the lean socket layer on by default")
 	}
 	for _, who := range []string{"owner@demo.orderbell", "client@demo.orderbell"} {
 		if !strings.Contains(strings.Join(demo, "\n"), who) {

@@ -146,7 +146,8 @@ export async function startServer({ env = {}, timeoutMs = 20000, database, key: 
       // address; the limits themselves are tested in router/limits_test.go.
       RATE_LIMIT_ORDERS: '100000-M',
       RATE_LIMIT_LOGINS_PER_ADDRESS: '100000-M',
-      // The Makefile runs the suites again with the lean WebSocket layer on.
+      // LEAN_WEBSOCKET from ORDERBELL_LEAN_WEBSOCKET: the Makefile runs the
+      // suites once more with the lean layer off (the library alone).
       ...(process.env.ORDERBELL_LEAN_WEBSOCKET ? { LEAN_WEBSOCKET: process.env.ORDERBELL_LEAN_WEBSOCKET } : {}),
       ...env,
     },
