@@ -13,6 +13,8 @@
 # build this checkout), SQLITE_PARAMS (added to the server's SQLite URL, e.g.
 # '_pragma=wal_autocheckpoint(0)'), GODEBUG and GOGC (passed to the server, e.g.
 # GODEBUG=gctrace=1 to see its collections in $OUT/server.log),
+# LOADGEN_GOGC (the generator's own GOGC, e.g. off: its collector's marks
+# delay its receipt times on a slow host; twenty-seventh round),
 # MYSQL_URL_BASE (mysql://root@127.0.0.1:3306). Everything is on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -104,4 +106,4 @@ if [ "$db" = mysql ] && pid=$(pgrep -o -x mariadbd || pgrep -o -x mysqld); then
 elif [ "$db" = sqlite ] && pid=$(pgrep -o -P "$server"); then
 	dbpid=(-db-pid "$pid") # orderbell's checkpoint process (models/checkpointproc.go), on the server's core
 fi
-taskset -c 1 "$out/loadgen" -url "http://127.0.0.1:$port" -key "$key" -pid "$server" "${dbpid[@]}" -seed-db "${seed_url:-$url}" "$@"
+taskset -c 1 env ${LOADGEN_GOGC:+GOGC=$LOADGEN_GOGC} "$out/loadgen" -url "http://127.0.0.1:$port" -key "$key" -pid "$server" "${dbpid[@]}" -seed-db "${seed_url:-$url}" "$@"
