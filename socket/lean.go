@@ -189,10 +189,7 @@ func (l *lean) openPacket(sid, upgrades string) []byte {
 
 // serve serves a WebSocket opened directly: the open packet with the 101.
 func (l *lean) serve(w http.ResponseWriter, r *http.Request) {
-	var cookie string
-	if ck, err := r.Cookie(auth.CookieName); err == nil {
-		cookie = ck.Value
-	}
+	cookie := cookieToken(r)
 	conn, rc, ok := hijackWebSocket(w, r, l.openPacket(utils.Base64Id().GenerateId(), "[]"))
 	if !ok {
 		return

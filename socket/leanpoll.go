@@ -21,8 +21,7 @@ import (
 	"time"
 
 	"github.com/zishang520/socket.io/v3/pkg/utils"
-
-	"github.com/orderbell/orderbell/auth"
+	"golang.org/x/net/http/httpguts"
 )
 
 // upgradeTimeout is how long a probe may take to upgrade (Engine.IO's
@@ -89,7 +88,7 @@ func (l *lean) serveHTTP(w http.ResponseWriter, r *http.Request) bool {
 	sid := q.Get("sid")
 	switch q.Get("transport") {
 	case "websocket":
-		if !headerHas(r.Header, "Upgrade", "websocket") {
+		if !httpguts.HeaderValuesContainsToken(r.Header["Upgrade"], "websocket") {
 			return false
 		}
 		if sid == "" {
@@ -132,34 +131,20 @@ func (l *lean) serveHTTP(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-func headerHas(h http.Header, key, value string) bool {
-	for _, v := range h.Values(key) {
-		if asciiFoldContains(v, value) {
-			return true
-		}
-	}
-	return false
-}
-
-// asciiFoldContains reports whether s contains word, ASCII case folded.
-func asciiFoldContains(s, word string) bool {
-	for i := 0; i+len(word) <= len(s); i++ {
-		j := 0
-		for j < len(word) && s[i+j]|0x20 == word[j]|0x20 {
-			j++
-		}
-		if j == len(word) {
-			return true
-		}
-	}
-	return false
-}
-
 // engineError answers as Engine.IO's server does.
 func engineError(w http.ResponseWriter, status, code int, message string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, `{"code":`+strconv.Itoa(code)+`,"message":"`+message+`"}`)
+}
+
+// badRequest answers a request Engine.IO refuses; with end, the session
+// ends too, as Engine.IO ends it.
+func (c *leanConn) badRequest(w http.ResponseWriter, status int, end bool) {
+	engineError(w, status, 3, "Bad request")
+	if end {
+		c.close("transport error")
+	}
 }
 
 func (l *lean) session(sid string) *leanConn {
@@ -172,10 +157,7 @@ func (l *lean) session(sid string) *leanConn {
 // session.
 func (l *lean) openPolling(w http.ResponseWriter, r *http.Request) {
 	sid := utils.Base64Id().GenerateId()
-	c := &leanConn{l: l, poll: &leanPoll{sid: sid}, opened: time.Now()}
-	if ck, err := r.Cookie(auth.CookieName); err == nil {
-		c.cookie = ck.Value
-	}
+	c := &leanConn{l: l, poll: &leanPoll{sid: sid}, cookie: cookieToken(r), opened: time.Now()}
 	if !l.add(c) {
 		engineError(w, http.StatusServiceUnavailable, 5, "Server shutting down")
 		return
@@ -195,16 +177,10 @@ func writePoll(w http.ResponseWriter, body []byte) {
 func (c *leanConn) pollGet(w http.ResponseWriter, r *http.Request) {
 	c.wmu.Lock()
 	p := c.poll
-	if p == nil { // upgraded a moment ago
+	if p == nil || p.getting {
 		c.wmu.Unlock()
-		engineError(w, http.StatusBadRequest, 3, "Bad request")
-		return
-	}
-	if p.getting {
-		c.wmu.Unlock()
-		// A second GET at once: Engine.IO closes the session.
-		engineError(w, http.StatusBadRequest, 3, "Bad request")
-		c.close("transport error")
+		// Upgraded a moment ago; or a second GET at once, which ends the session.
+		c.badRequest(w, http.StatusBadRequest, p != nil)
 		return
 	}
 	for len(p.out) == 0 && !p.closed && !p.upgrading {
@@ -247,8 +223,7 @@ func (c *leanConn) pollPost(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			engineError(w, http.StatusRequestEntityTooLarge, 3, "Bad request")
-			c.close("transport error")
+			c.badRequest(w, http.StatusRequestEntityTooLarge, true)
 		}
 		return
 	}
@@ -259,13 +234,9 @@ func (c *leanConn) pollPost(w http.ResponseWriter, r *http.Request) {
 		p.posting = true
 	}
 	c.wmu.Unlock()
-	switch {
-	case p == nil: // upgraded a moment ago
-		engineError(w, http.StatusBadRequest, 3, "Bad request")
-		return
-	case overlap: // a second POST at once: Engine.IO closes the session
-		engineError(w, http.StatusBadRequest, 3, "Bad request")
-		c.close("transport error")
+	if p == nil || overlap {
+		// Upgraded a moment ago; or a second POST at once, which ends the session.
+		c.badRequest(w, http.StatusBadRequest, overlap)
 		return
 	}
 	defer func() {
@@ -275,8 +246,7 @@ func (c *leanConn) pollPost(w http.ResponseWriter, r *http.Request) {
 	}()
 	for packet := range bytes.SplitSeq(body, []byte{0x1e}) {
 		if len(packet) > 0 && packet[0] == 'b' { // binary: orderbell's clients send none
-			engineError(w, http.StatusBadRequest, 3, "Bad request")
-			c.close("transport error")
+			c.badRequest(w, http.StatusBadRequest, true)
 			return
 		}
 		if err := c.message(packet); err != nil {

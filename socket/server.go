@@ -285,14 +285,17 @@ func refusal(err error) string {
 	return "unauthorized"
 }
 
+// cookieToken is the accessToken cookie of r, if any (SPEC §4: browsers).
+func cookieToken(r *http.Request) string {
+	if c, err := r.Cookie(auth.CookieName); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
 func (s *Server) handshake(sock *socketio.Socket) (*session, error) {
 	// sock.Auth, not Handshake(): that copies every header (patched library).
-	c, err := s.login(sock.Auth(), func() string {
-		if c, err := sock.Request().Request().Cookie(auth.CookieName); err == nil {
-			return c.Value
-		}
-		return ""
-	})
+	c, err := s.login(sock.Auth(), func() string { return cookieToken(sock.Request().Request()) })
 	if err != nil {
 		return nil, err
 	}
