@@ -343,6 +343,7 @@ func (c *leanConn) upgraded(p *leanPoll, conn net.Conn, rc syscall.RawConn) bool
 	c.conn, c.rc = conn, rc
 	_ = rc.Control(func(fd uintptr) { c.fd = int32(fd) })
 	c.poll, p.probe = nil, nil
+	p.upgrading = true // so a GET still pending gets a noop, even without a probe
 	var frames []byte
 	if len(p.out) > 0 {
 		for packet := range bytes.SplitSeq(p.out, []byte{0x1e}) {
@@ -350,7 +351,7 @@ func (c *leanConn) upgraded(p *leanPoll, conn net.Conn, rc syscall.RawConn) bool
 		}
 	}
 	p.out = nil
-	p.wake() // a GET still pending (the client should have paused) gets a noop
+	p.wake()
 	var err error
 	if len(frames) > 0 {
 		err = c.writeLocked(frames)

@@ -223,3 +223,43 @@ func TestLeanPollingLifecycle(t *testing.T) {
 		return conns == 0 && accounts == 0
 	})
 }
+
+// A client that upgrades without probing first (5 straight away) while
+// its poll is pending: the GET is answered with a noop rather than left
+// hanging (then aborted, which would end the upgraded socket), and the
+// socket goes on over the WebSocket.
+func TestLeanUpgradeWithoutProbe(t *testing.T) {
+	ts := newTestServer(t, Config{Lean: true})
+	p := newPollClient(t, ts)
+	p.post(`40{"token":"` + ts.token(t, 1) + `"}`)
+	if got := p.next(); !strings.HasPrefix(got[0], `40{"sid":"`) {
+		t.Fatalf("CONNECT answer over polling: %q", got)
+	}
+	pending := make(chan string, 1)
+	go func() {
+		status, body := p.get()
+		pending <- http.StatusText(status) + " " + body
+	}()
+	pollUntil(t, 5*time.Second, "the pending GET", pollState(ts.Server, p.sid, func(p *leanPoll) bool { return p.getting }))
+	ws, _, err := websocket.DefaultDialer.Dial(ts.url+"&sid="+p.sid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("5")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-pending:
+		if got != "OK 6" {
+			t.Fatalf("the pending GET at the upgrade: %q, want a noop", got)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the pending GET was left hanging by the upgrade")
+	}
+	ts.OrderUpdated(models.Order{ID: 11, OwnerID: 1, Status: models.StatusAccepted}, "")
+	if got, err := nextEvent(ws); err != nil || !strings.Contains(string(got), `"order_id":11`) {
+		t.Fatalf("over the WebSocket after the upgrade: %q, %v", got, err)
+	}
+}
