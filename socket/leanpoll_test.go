@@ -70,6 +70,26 @@ func (p *pollClient) next() []string {
 	return strings.Split(body, "\x1e")
 }
 
+// openUpgrade leaves a GET pending, as the client's poll is when it
+// upgrades, and opens the session's WebSocket; the GET's answer comes on
+// the channel ("OK 6", say).
+func (p *pollClient) openUpgrade(ts *testServer) (<-chan string, *websocket.Conn) {
+	p.t.Helper()
+	pending := make(chan string, 1)
+	go func() {
+		status, body := p.get()
+		pending <- http.StatusText(status) + " " + body
+	}()
+	pollUntil(p.t, 5*time.Second, "the pending GET", pollState(ts.Server, p.sid, func(p *leanPoll) bool { return p.getting }))
+	ws, _, err := websocket.DefaultDialer.Dial(ts.url+"&sid="+p.sid, nil)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Cleanup(func() { _ = ws.Close() })
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	return pending, ws
+}
+
 // polled reports whether the lean layer holds sid as a polling session.
 func polled(s *Server, sid string) bool {
 	s.lean.mu.Lock()
@@ -110,18 +130,7 @@ func TestLeanPollingUpgrade(t *testing.T) {
 	}
 
 	// The client's poll is pending when it probes.
-	pending := make(chan string, 1)
-	go func() {
-		status, body := p.get()
-		pending <- http.StatusText(status) + " " + body
-	}()
-	pollUntil(t, 5*time.Second, "the pending GET", pollState(ts.Server, p.sid, func(p *leanPoll) bool { return p.getting }))
-	ws, _, err := websocket.DefaultDialer.Dial(ts.url+"&sid="+p.sid, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	pending, ws := p.openUpgrade(ts)
 	if err := ws.WriteMessage(websocket.TextMessage, []byte("2probe")); err != nil {
 		t.Fatal(err)
 	}
@@ -235,18 +244,7 @@ func TestLeanUpgradeWithoutProbe(t *testing.T) {
 	if got := p.next(); !strings.HasPrefix(got[0], `40{"sid":"`) {
 		t.Fatalf("CONNECT answer over polling: %q", got)
 	}
-	pending := make(chan string, 1)
-	go func() {
-		status, body := p.get()
-		pending <- http.StatusText(status) + " " + body
-	}()
-	pollUntil(t, 5*time.Second, "the pending GET", pollState(ts.Server, p.sid, func(p *leanPoll) bool { return p.getting }))
-	ws, _, err := websocket.DefaultDialer.Dial(ts.url+"&sid="+p.sid, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	pending, ws := p.openUpgrade(ts)
 	if err := ws.WriteMessage(websocket.TextMessage, []byte("5")); err != nil {
 		t.Fatal(err)
 	}
