@@ -395,9 +395,14 @@ func (c *leanConn) close(reason string) bool {
 	conn, p := c.conn, c.poll
 	var probe net.Conn
 	if p != nil {
-		// The next GET gets what is queued and the close packet.
+		// The next GET gets what is queued and the close packet. A
+		// client paused for its upgrade sends no GET: it gets them on
+		// the probe once it upgrades (upgraded), and a probe not yet
+		// answered is closed, so the client goes on polling.
 		p.closed = true
-		probe, p.probe = p.probe, nil
+		if !p.upgrading {
+			probe, p.probe = p.probe, nil
+		}
 		p.wake()
 	}
 	c.wmu.Unlock()

@@ -305,13 +305,23 @@ func (l *lean) upgrade(w http.ResponseWriter, r *http.Request, c *leanConn) {
 			}
 			switch {
 			case op == 0x1 && string(payload) == "2probe":
+				// Upgrading from here on: a session closed while the
+				// client pauses keeps this probe, for the client hears
+				// of the close only where it listens (see close).
+				c.wmu.Lock()
+				if p.closed {
+					c.wmu.Unlock()
+					fail()
+					return
+				}
+				p.upgrading = true
+				c.wmu.Unlock()
 				var b [16]byte
 				if _, err := conn.Write(appendFrame(b[:0], 0x1, "3probe")); err != nil {
 					fail()
 					return
 				}
 				c.wmu.Lock()
-				p.upgrading = true
 				p.wake()
 				c.wmu.Unlock()
 			case op == 0x1 && string(payload) == "5":
@@ -335,15 +345,6 @@ func (l *lean) upgrade(w http.ResponseWriter, r *http.Request, c *leanConn) {
 func (c *leanConn) upgraded(p *leanPoll, conn net.Conn, rc syscall.RawConn) bool {
 	_ = conn.SetReadDeadline(time.Time{})
 	c.wmu.Lock()
-	if c.poll != p || p.closed {
-		c.wmu.Unlock()
-		_ = conn.Close()
-		return false
-	}
-	c.conn, c.rc = conn, rc
-	_ = rc.Control(func(fd uintptr) { c.fd = int32(fd) })
-	c.poll, p.probe = nil, nil
-	p.upgrading = true // so a GET still pending gets a noop, even without a probe
 	var frames []byte
 	if len(p.out) > 0 {
 		for packet := range bytes.SplitSeq(p.out, []byte{0x1e}) {
@@ -351,6 +352,21 @@ func (c *leanConn) upgraded(p *leanPoll, conn net.Conn, rc syscall.RawConn) bool
 		}
 	}
 	p.out = nil
+	if p.closed {
+		// Closed while the client paused: it gets what was left and
+		// the close on the connection it now listens to, as engine.io
+		// does.
+		p.probe = nil
+		c.wmu.Unlock()
+		_ = conn.SetWriteDeadline(time.Now().Add(c.l.s.cfg.StallTimeout))
+		_, _ = conn.Write(frames)
+		_ = conn.Close()
+		return false
+	}
+	c.conn, c.rc = conn, rc
+	_ = rc.Control(func(fd uintptr) { c.fd = int32(fd) })
+	c.poll, p.probe = nil, nil
+	p.upgrading = true // so a GET still pending gets a noop, even without a probe
 	p.wake()
 	var err error
 	if len(frames) > 0 {

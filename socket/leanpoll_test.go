@@ -90,6 +90,33 @@ func (p *pollClient) openUpgrade(ts *testServer) (<-chan string, *websocket.Conn
 	return pending, ws
 }
 
+// connect sends the CONNECT packet with token, which must be answered.
+func (p *pollClient) connect(token string) {
+	p.t.Helper()
+	p.post(`40{"token":"` + token + `"}`)
+	if got := p.next(); len(got) != 1 || !strings.HasPrefix(got[0], `40{"sid":"`) {
+		p.t.Fatalf("CONNECT answer over polling: %q", got)
+	}
+}
+
+// probe opens the session's WebSocket with a GET pending, as openUpgrade,
+// and probes: the probe is answered and the GET gets a noop, so the client
+// pauses.
+func (p *pollClient) probe(ts *testServer) *websocket.Conn {
+	p.t.Helper()
+	pending, ws := p.openUpgrade(ts)
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("2probe")); err != nil {
+		p.t.Fatal(err)
+	}
+	if _, m, err := ws.ReadMessage(); err != nil || string(m) != "3probe" {
+		p.t.Fatalf("probe answer: %q, %v", m, err)
+	}
+	if got := <-pending; got != "OK 6" {
+		p.t.Fatalf("the pending GET on the probe: %q, want a noop", got)
+	}
+	return ws
+}
+
 // polled reports whether the lean layer holds sid as a polling session.
 func polled(s *Server, sid string) bool {
 	s.lean.mu.Lock()
@@ -118,10 +145,7 @@ func TestLeanPollingUpgrade(t *testing.T) {
 	if !polled(ts.Server, p.sid) {
 		t.Fatal("the lean layer does not hold the polling session")
 	}
-	p.post(`40{"token":"` + ts.token(t, 1) + `"}`)
-	if got := p.next(); len(got) != 1 || !strings.HasPrefix(got[0], `40{"sid":"`) {
-		t.Fatalf("CONNECT answer over polling: %q", got)
-	}
+	p.connect(ts.token(t, 1))
 
 	ts.OrderUpdated(models.Order{ID: 7, OwnerID: 1, Status: models.StatusAccepted}, "")
 	ts.OrderUpdated(models.Order{ID: 8, OwnerID: 2, Status: models.StatusAccepted}, "") // another account's
@@ -129,17 +153,8 @@ func TestLeanPollingUpgrade(t *testing.T) {
 		t.Fatalf("alert over polling: %q", got)
 	}
 
-	// The client's poll is pending when it probes.
-	pending, ws := p.openUpgrade(ts)
-	if err := ws.WriteMessage(websocket.TextMessage, []byte("2probe")); err != nil {
-		t.Fatal(err)
-	}
-	if _, m, err := ws.ReadMessage(); err != nil || string(m) != "3probe" {
-		t.Fatalf("probe answer: %q, %v", m, err)
-	}
-	if got := <-pending; got != "OK 6" {
-		t.Fatalf("the pending GET on the probe: %q, want a noop", got)
-	}
+	// The client's poll is pending when it probes, and answered.
+	ws := p.probe(ts)
 
 	// Paused: an alert now waits for the upgrade.
 	ts.OrderUpdated(models.Order{ID: 9, OwnerID: 1, Status: models.StatusAccepted}, "")
@@ -240,10 +255,7 @@ func TestLeanPollingLifecycle(t *testing.T) {
 func TestLeanUpgradeWithoutProbe(t *testing.T) {
 	ts := newTestServer(t, Config{Lean: true})
 	p := newPollClient(t, ts)
-	p.post(`40{"token":"` + ts.token(t, 1) + `"}`)
-	if got := p.next(); !strings.HasPrefix(got[0], `40{"sid":"`) {
-		t.Fatalf("CONNECT answer over polling: %q", got)
-	}
+	p.connect(ts.token(t, 1))
 	pending, ws := p.openUpgrade(ts)
 	if err := ws.WriteMessage(websocket.TextMessage, []byte("5")); err != nil {
 		t.Fatal(err)
@@ -259,5 +271,35 @@ func TestLeanUpgradeWithoutProbe(t *testing.T) {
 	ts.OrderUpdated(models.Order{ID: 11, OwnerID: 1, Status: models.StatusAccepted}, "")
 	if got, err := nextEvent(ws); err != nil || !strings.Contains(string(got), `"order_id":11`) {
 		t.Fatalf("over the WebSocket after the upgrade: %q, %v", got, err)
+	}
+}
+
+// A session the server closes while the client is paused for its upgrade
+// (a replay that fails, say): the paused client sends no GET and listens
+// only on its probe, so the probe is kept; on the upgrade packet the
+// client gets what was queued there, and then the close. (engine.io's
+// client drops a failed probe and stays paused until its ping timeout,
+// 45 s: closing the probe at once hid the close from it.)
+func TestLeanClosedWhileUpgrading(t *testing.T) {
+	ts := newTestServer(t, Config{Lean: true})
+	p := newPollClient(t, ts)
+	p.connect(ts.token(t, 1))
+	ws := p.probe(ts)
+	ts.OrderUpdated(models.Order{ID: 12, OwnerID: 1, Status: models.StatusAccepted}, "")
+	pollUntil(t, 5*time.Second, "the alert queued for the paused session",
+		pollState(ts.Server, p.sid, func(p *leanPoll) bool { return len(p.out) > 0 }))
+	ts.lean.session(p.sid).close("forced server close")
+
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("5")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := nextEvent(ws); err != nil || !strings.Contains(string(got), `"order_id":12`) {
+		t.Fatalf("on the probe after the close: %q, %v; want the queued alert", got, err)
+	}
+	if got, err := nextEvent(ws); err == nil {
+		t.Fatalf("the closed session's socket stayed open: %q", got)
+	}
+	if status, _ := p.get(); status != http.StatusBadRequest {
+		t.Fatalf("GET on the closed sid: %d, want 400", status)
 	}
 }
