@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -73,7 +75,7 @@ type config struct {
 func run(ctx context.Context, stdout io.Writer) error {
 	cfg, err := env.ParseAs[config]()
 	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
+		return configError(err)
 	}
 	log := newLogger(cfg, stdout)
 
@@ -204,6 +206,28 @@ func servePprof(addr string, log *slog.Logger) error {
 	go func() { _ = http.Serve(ln, mux) }()
 	log.Info("pprof listening", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
 	return nil
+}
+
+// configError names the variable each parse error is about, where the
+// env library names the config field ("ShutdownGrace" for SHUTDOWN_TIMEOUT).
+func configError(err error) error {
+	var all env.AggregateError
+	if !errors.As(err, &all) {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	fields := reflect.TypeFor[config]()
+	msgs := make([]string, len(all.Errors))
+	for i, e := range all.Errors {
+		msgs[i] = e.Error()
+		var parse env.ParseError
+		if errors.As(e, &parse) {
+			if f, ok := fields.FieldByName(parse.Name); ok {
+				name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+				msgs[i] = fmt.Sprintf("%s: %v", name, parse.Err)
+			}
+		}
+	}
+	return fmt.Errorf("configuration: %s", strings.Join(msgs, "; "))
 }
 
 // redact hides the password of a URL or DSN for logging.

@@ -86,3 +86,27 @@ func TestRunsWithNoConfiguration(t *testing.T) {
 		t.Fatalf("run: %v", err)
 	}
 }
+
+// A setting that makes no sense stops run before it opens anything, with
+// an error that names the variable.
+func TestRefusesBadConfiguration(t *testing.T) {
+	for _, c := range []struct{ name, value string }{
+		{"SHUTDOWN_TIMEOUT", "soon"},
+		{"PORT", "eighty"},
+		{"CORS_ORIGINS", "*"},
+	} {
+		t.Run(c.name+"="+c.value, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			t.Setenv("PORT", "0")
+			t.Setenv("HOST", "127.0.0.1")
+			t.Setenv(c.name, c.value)
+			err := run(context.Background(), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), c.name) {
+				t.Fatalf("run: %v; want an error naming %s", err, c.name)
+			}
+			if _, err := os.Stat("orderbell.db"); err == nil {
+				t.Error("a database was opened before the configuration was checked")
+			}
+		})
+	}
+}
