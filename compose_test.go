@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -418,6 +419,18 @@ func TestNginxTemplate(t *testing.T) {
 	}
 	if !strings.Contains(conf, "proxy_read_timeout") {
 		t.Errorf("no proxy_read_timeout: nginx's 60 s default is too close to Socket.IO's 45 s")
+	}
+	// An upstream connection orderbell closes as idle while nginx sends a
+	// request on it fails that request: nginx must let go first.
+	idle, _ := reflect.TypeFor[config]().FieldByName("IdleTimeout")
+	appIdle, err := time.ParseDuration(idle.Tag.Get("envDefault"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`keepalive_timeout\s+(\d+)s;`).FindStringSubmatch(conf); m == nil {
+		t.Error("no keepalive_timeout in the upstream")
+	} else if d, _ := time.ParseDuration(m[1] + "s"); d >= appIdle {
+		t.Errorf("upstream keepalive_timeout %v is not below orderbell's IDLE_TIMEOUT %v", d, appIdle)
 	}
 
 	nginx, err := exec.LookPath("nginx")

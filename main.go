@@ -68,6 +68,7 @@ type config struct {
 	LogLevel       slog.Level    `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat      string        `env:"LOG_FORMAT" envDefault:"text"`
 	ShutdownGrace  time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s"`
+	IdleTimeout    time.Duration `env:"IDLE_TIMEOUT" envDefault:"75s"`
 	PprofAddr      string        `env:"PPROF_ADDR"`
 	LeanWebSocket  bool          `env:"LEAN_WEBSOCKET" envDefault:"true"`
 }
@@ -90,6 +91,9 @@ func run(ctx context.Context, stdout io.Writer) error {
 	origins, err := cleanOrigins(cfg.CORSOrigins)
 	if err != nil {
 		return err
+	}
+	if cfg.IdleTimeout < 0 {
+		return fmt.Errorf("IDLE_TIMEOUT: %v is negative (0 keeps idle connections open)", cfg.IdleTimeout)
 	}
 
 	db, err := models.Open(ctx, cfg.DatabaseURL, models.WithCheckpointProcess())
@@ -155,7 +159,10 @@ func run(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	// IdleTimeout closes a keep-alive connection left idle between
+	// requests (a page's, after its socket upgraded: it costs more than an
+	// idle WebSocket). Held long-polls and WebSockets are not idle.
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: cfg.IdleTimeout}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("listening", "addr", "http://"+ln.Addr().String())

@@ -91,7 +91,8 @@ func TestRunsWithNoConfiguration(t *testing.T) {
 // an error that names the variable.
 func TestRefusesBadConfiguration(t *testing.T) {
 	for _, c := range []struct{ name, value string }{
-		{"SHUTDOWN_TIMEOUT", "soon"},
+		{"IDLE_TIMEOUT", "-1s"},
+		{"IDLE_TIMEOUT", "soon"},
 		{"PORT", "eighty"},
 		{"CORS_ORIGINS", "*"},
 	} {
