@@ -80,8 +80,10 @@ func (w *leanWatcher) forget(c *leanConn) {
 // epoll call is made on its fd after (the number may be reused).
 func (w *leanWatcher) close() {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.closed = true
+	w.mu.Unlock()
+	// Not under mu: Close waits for run's callback to return, and the
+	// callback takes mu (it then sees closed and returns).
 	_ = w.file.Close()
 }
 
@@ -98,6 +100,10 @@ func (w *leanWatcher) run(rc syscall.RawConn) {
 				return false // nothing ready: park until the set is readable
 			}
 			w.mu.Lock()
+			if w.closed {
+				w.mu.Unlock()
+				return true
+			}
 			for _, ev := range events[:n] {
 				if c := w.conns[ev.Fd]; c != nil {
 					queue.Go(c.readReady)
