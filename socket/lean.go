@@ -399,15 +399,17 @@ func (c *leanConn) close(reason string) bool {
 		// client paused for its upgrade sends no GET: it gets them on
 		// the probe once it upgrades (upgraded), and a probe not yet
 		// answered is closed, so the client goes on polling.
+		// Forgotten before the GET is woken: a client that has the close
+		// packet finds the sid gone.
 		p.closed = true
 		if !p.upgrading {
 			probe, p.probe = p.probe, nil
 		}
+		l.forgetSession(p.sid)
 		p.wake()
 	}
 	c.wmu.Unlock()
 	if p != nil {
-		l.forgetSession(p.sid)
 		if probe != nil {
 			_ = probe.Close()
 		}
