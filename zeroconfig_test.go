@@ -17,13 +17,7 @@ import (
 // logins, warns that the random token key will not survive a restart, and
 // serves.
 func TestRunsWithNoConfiguration(t *testing.T) {
-	t.Chdir(t.TempDir())
-	for _, name := range []string{"PORT", "HOST", "ACCESS_TOKEN_KEY", "DATABASE_URL", "REDIS_URL", "CORS_ORIGINS", "COOKIE_SECURE", "LOG_LEVEL", "LOG_FORMAT", "DEMO_DATA", "PPROF_ADDR", "LEAN_WEBSOCKET"} {
-		t.Setenv(name, "") // restored afterwards
-		_ = os.Unsetenv(name)
-	}
-	t.Setenv("PORT", "0") // the only setting: a free port, so tests can run side by side
-	t.Setenv("HOST", "127.0.0.1")
+	noConfiguration(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	out, logs := io.Pipe()
@@ -87,6 +81,19 @@ func TestRunsWithNoConfiguration(t *testing.T) {
 	}
 }
 
+// noConfiguration runs the test in an empty directory with none of
+// orderbell's settings but a free port on loopback, so tests can run side
+// by side; the environment is restored afterwards.
+func noConfiguration(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, name := range []string{"PORT", "HOST", "ACCESS_TOKEN_KEY", "DATABASE_URL", "REDIS_URL", "CORS_ORIGINS", "COOKIE_SECURE", "LOG_LEVEL", "LOG_FORMAT", "DEMO_DATA", "PPROF_ADDR", "LEAN_WEBSOCKET", "IDLE_TIMEOUT"} {
+		t.Setenv(name, "") // restored afterwards
+		_ = os.Unsetenv(name)
+	}
+	t.Setenv("PORT", "0")
+	t.Setenv("HOST", "127.0.0.1")
+}
+
 // A setting that makes no sense stops run before it opens anything, with
 // an error that names the variable.
 func TestRefusesBadConfiguration(t *testing.T) {
@@ -97,9 +104,7 @@ func TestRefusesBadConfiguration(t *testing.T) {
 		{"CORS_ORIGINS", "*"},
 	} {
 		t.Run(c.name+"="+c.value, func(t *testing.T) {
-			t.Chdir(t.TempDir())
-			t.Setenv("PORT", "0")
-			t.Setenv("HOST", "127.0.0.1")
+			noConfiguration(t)
 			t.Setenv(c.name, c.value)
 			err := run(context.Background(), io.Discard)
 			if err == nil || !strings.Contains(err.Error(), c.name) {
