@@ -16,20 +16,14 @@
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 
+import { loopbackOrigin, parseFlags } from './flags.mjs';
+
 const require = createRequire(new URL('../test/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
 
-const opts = { url: 'http://127.0.0.1:3000', email: 'owner@demo.orderbell', password: '', wait: 20 };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 2) {
-  const key = { '--url': 'url', '--email': 'email', '--password': 'password', '--wait': 'wait' }[argv[i]];
-  if (!key || i + 1 >= argv.length) throw new Error(`unknown or incomplete flag ${argv[i]}`);
-  opts[key] = typeof opts[key] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
-}
-const u = new URL(opts.url);
-if (u.protocol !== 'http:' || !(u.hostname === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(u.hostname))) {
-  throw new Error(`refusing ${opts.url}: loopback http only`);
-}
+const opts = parseFlags(process.argv.slice(2), { url: 'http://127.0.0.1:3000', email: 'owner@demo.orderbell', password: '', wait: 20 },
+  { '--url': 'url', '--email': 'email', '--password': 'password', '--wait': 'wait' });
+const u = new URL(loopbackOrigin(opts.url));
 if (!opts.password) throw new Error('--password is required (the demo owner\'s is in the server\'s log)');
 if (!(opts.wait > 0 && opts.wait <= 600)) throw new Error('--wait must be 1..600 seconds');
 

@@ -15,27 +15,21 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
+import { loopbackOrigin, parseFlags } from './flags.mjs';
+
 const require = createRequire(new URL('../test/package.json', import.meta.url));
 const { io } = require('socket.io-client');
 const jwt = require('jsonwebtoken');
 
 function parseArgs(argv) {
-  const opts = { url: 'http://127.0.0.1:3000', key: process.env.ACCESS_TOKEN_KEY || '', pid: 0, conns: 1000, concurrency: 50, settle: 5, base: 2000000 };
-  const names = { '--url': 'url', '--key': 'key', '--pid': 'pid', '--conns': 'conns', '--concurrency': 'concurrency', '--settle': 'settle' };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = names[argv[i]];
-    if (!key || i + 1 >= argv.length) throw new Error(`unknown or incomplete flag ${argv[i]}`);
-    opts[key] = typeof opts[key] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
-  }
-  const u = new URL(opts.url);
-  if (u.protocol !== 'http:' || !(u.hostname === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(u.hostname))) {
-    throw new Error(`refusing ${opts.url}: loopback http only`);
-  }
+  const opts = parseFlags(argv,
+    { url: 'http://127.0.0.1:3000', key: process.env.ACCESS_TOKEN_KEY || '', pid: 0, conns: 1000, concurrency: 50, settle: 5, base: 2000000 },
+    { '--url': 'url', '--key': 'key', '--pid': 'pid', '--conns': 'conns', '--concurrency': 'concurrency', '--settle': 'settle' });
+  opts.url = loopbackOrigin(opts.url);
   if (!opts.key) throw new Error('--key (or ACCESS_TOKEN_KEY) is required');
   if (!(opts.pid > 0)) throw new Error('--pid <server pid> is required');
   if (!(opts.conns >= 1 && opts.conns <= 5000)) throw new Error('--conns must be 1..5000');
   if (!(opts.concurrency >= 1 && opts.concurrency <= 200)) throw new Error('--concurrency must be 1..200');
-  opts.url = u.origin;
   return opts;
 }
 

@@ -16,26 +16,20 @@ import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
+import { loopbackOrigin, parseFlags } from './flags.mjs';
+
 const require = createRequire(new URL('../test/package.json', import.meta.url));
 const { io } = require('socket.io-client');
 
 function parseArgs(argv) {
-  const opts = { url: 'http://127.0.0.1:3000', accounts: '', conns: 300, ownerShare: 0.2, ownerDevices: 2, rate: 50, duration: 20, drain: 5, json: '' };
-  const names = { '--url': 'url', '--accounts': 'accounts', '--conns': 'conns', '--owner-share': 'ownerShare', '--rate': 'rate', '--duration': 'duration', '--drain': 'drain', '--json': 'json' };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = names[argv[i]];
-    if (!key || i + 1 >= argv.length) throw new Error(`unknown or incomplete flag ${argv[i]}`);
-    opts[key] = typeof opts[key] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
-  }
-  const u = new URL(opts.url);
-  if (u.protocol !== 'http:' || !(u.hostname === 'localhost' || u.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(u.hostname))) {
-    throw new Error(`refusing ${opts.url}: loopback http only`);
-  }
+  const opts = parseFlags(argv,
+    { url: 'http://127.0.0.1:3000', accounts: '', conns: 300, ownerShare: 0.2, ownerDevices: 2, rate: 50, duration: 20, drain: 5, json: '' },
+    { '--url': 'url', '--accounts': 'accounts', '--conns': 'conns', '--owner-share': 'ownerShare', '--rate': 'rate', '--duration': 'duration', '--drain': 'drain', '--json': 'json' });
+  opts.url = loopbackOrigin(opts.url);
   if (!opts.accounts) throw new Error('--accounts <file from loadgen -accounts-out> is required');
   if (!(opts.conns >= 2 && opts.conns <= 5000)) throw new Error('--conns must be 2..5000');
   if (!(opts.rate > 0 && opts.rate <= 2000)) throw new Error('--rate must be 1..2000');
   if (!(opts.duration >= 1 && opts.duration <= 120)) throw new Error('--duration must be 1..120 s');
-  opts.url = u.origin;
   return opts;
 }
 
